@@ -1,0 +1,29 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../base-command.js'
+
+export default class AddonsNew extends BaseCommand {
+  static override args = {
+    name: Args.string({description: 'name of the new addon', required: true}),
+  }
+
+  static override description = 'Scaffold a declarative addon that passes lint, and list it in the repository addons.yaml.'
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> my-addon',
+    '<%= config.bin %> <%= command.id %> my-addon --repo ./my-repo',
+  ]
+
+  static override flags = {
+    repo: Flags.string({default: '.', description: 'repository directory to add the addon to'}),
+  }
+
+  public async run(): Promise<void> {
+    const {args, flags} = await this.parse(AddonsNew)
+    const {scaffoldAddon} = await import('../../core/authoring.js')
+    const {dir, files} = await scaffoldAddon(args.name, flags.repo)
+    this.log(`Created addon ${args.name} in ${dir}`)
+    for (const file of files) this.log(`  ${file}`)
+    this.log(`Check it with: ${this.config.bin} addons lint ${flags.repo}`)
+  }
+}

@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core'
+
+import {BaseCommand} from '../../../base-command.js'
+
+export default class AddonsRepoRemove extends BaseCommand {
+  static override args = {
+    name: Args.string({description: 'repository to remove', required: true}),
+  }
+
+  static override description = 'Remove an addon repository.'
+
+  static override examples = ['<%= config.bin %> <%= command.id %> myrepo']
+
+  public async run(): Promise<void> {
+    const {args} = await this.parse(AddonsRepoRemove)
+    const {RepoService} = await import('../../../core/repo-service.js')
+    await new RepoService().remove(args.name)
+    this.log(`Removed repository ${args.name}`)
+  }
+}

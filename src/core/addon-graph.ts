@@ -1,0 +1,52 @@
+import semver from 'semver'
+
+import {UserError} from '../errors.js'
+import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
+
+export interface AddonLookup {
+  /** Finds `repo/name` or a bare name (inferred as the grammar does); throws when unknown or ambiguous. */
+  resolve(ref: string, from: string): AddonEntry
+  load(entry: AddonEntry): Promise<Addon>
+}
+
+/**
+ * The addons to enable, dependencies first, each once: `requires` followed transitively, in declaration order.
+ * A cycle is reported with its members in order.
+ */
+export async function resolveRequires(targets: AddonEntry[], lookup: AddonLookup): Promise<Addon[]> {
+  const ordered: Addon[] = []
+  const done = new Set<string>()
+  const visiting: string[] = []
+
+  const visit = async (entry: AddonEntry): Promise<void> => {
+    const id = addonId(entry)
+    if (done.has(id)) return
+    const cycleStart = visiting.indexOf(id)
+    if (cycleStart !== -1) {
+      throw new UserError(`Addon requirements form a cycle: ${[...visiting.slice(cycleStart), id].join(' -> ')}`)
+    }
+
+    visiting.push(id)
+    const addon = await lookup.load(entry)
+    const requires = addon.kind === 'declarative' ? (addon.definition.requires ?? []) : []
+    for (const ref of requires) await visit(lookup.resolve(ref, id))
+    visiting.pop()
+    done.add(id)
+    ordered.push(addon)
+  }
+
+  for (const target of targets) await visit(target)
+  return ordered
+}
+
+/** Refuses an addon whose `kubernetes` range the server version does not satisfy. */
+export function checkKubernetesVersion(addon: Addon, serverVersion: string): void {
+  if (addon.kind !== 'declarative' || !addon.definition.kubernetes) return
+  const version = semver.coerce(serverVersion, {includePrerelease: false})
+  if (!version) throw new UserError(`Cannot read Kubernetes version "${serverVersion}"`)
+  if (!semver.satisfies(version, addon.definition.kubernetes, {includePrerelease: true})) {
+    throw new UserError(
+      `Addon ${addonId(addon.entry)} needs Kubernetes ${addon.definition.kubernetes}; the cluster runs ${version.version}`,
+    )
+  }
+}

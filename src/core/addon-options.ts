@@ -1,0 +1,133 @@
+import {readFile} from 'node:fs/promises'
+
+import {UserError, ValidationError} from '../errors.js'
+import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import {type OptionSpec, type OptionValue, OptionValueError, convertOption} from '../models/option-types.js'
+import {parseYamlSource} from '../models/yaml-source.js'
+
+export interface OptionInputs {
+  /** Tokens from the addon grammar: positionals, `name=value`, `--name value`, `--name=value`, `--flag`. */
+  args?: string[]
+  /** `--set key=value`, highest precedence. */
+  set?: string[]
+  /** Already-parsed values files (`-f`), in order; later files win. */
+  values?: Record<string, unknown>[]
+}
+
+const kebab = (name: string) => name.replaceAll(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+function findOption(options: Record<string, OptionSpec>, key: string): [string, OptionSpec] | undefined {
+  const match = Object.entries(options).find(([name]) => name === key || kebab(name) === key)
+  return match
+}
+
+/**
+ * Resolves an addon's options: defaults, then values files, then the grammar's arguments, then --set.
+ * Every value is converted to its declared type; errors say which option, what was wrong and where it came from.
+ */
+export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): Record<string, OptionValue> {
+  const id = addonId(addon.entry)
+  const specs = addon.definition.options ?? {}
+  const raw = new Map<string, {from: string; value: unknown}>()
+  const unknown = (key: string, from: string): never => {
+    const names = Object.keys(specs).map(kebab)
+    throw new UserError(
+      `${from}: ${id} has no option "${key}"${names.length > 0 ? ` (options: ${names.join(', ')})` : ' (it takes no options)'}`,
+    )
+  }
+
+  const put = (key: string, value: unknown, from: string) => {
+    const match = findOption(specs, key) ?? unknown(key, from)
+    raw.set(match[0], {from, value})
+  }
+
+  for (const [i, values] of (inputs.values ?? []).entries()) {
+    for (const [key, value] of Object.entries(values)) put(key, value, `values file ${i + 1}`)
+  }
+
+  const positional = Object.entries(specs)
+    .filter(([, spec]) => spec.position !== undefined)
+    .sort(([, a], [, b]) => a.position! - b.position!)
+  const args = inputs.args ?? []
+  let position = 0
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]
+    if (token.startsWith('--')) {
+      const body = token.slice(2)
+      const eq = body.indexOf('=')
+      const key = eq === -1 ? body : body.slice(0, eq)
+      const negated = key.startsWith('no-') && !findOption(specs, key) ? findOption(specs, key.slice(3)) : undefined
+      if (negated?.[1].type === 'boolean' && eq === -1) {
+        put(key.slice(3), false, token)
+        continue
+      }
+
+      const [name, spec] = findOption(specs, key) ?? unknown(key, token)
+      if (eq !== -1) put(name, body.slice(eq + 1), token)
+      else if (spec.type === 'boolean' && (i + 1 >= args.length || args[i + 1].startsWith('--'))) put(name, true, token)
+      else if (i + 1 < args.length) put(name, args[++i], token)
+      else throw new UserError(`${token}: ${id} option needs a value`)
+      continue
+    }
+
+    const eq = token.indexOf('=')
+    if (eq > 0 && findOption(specs, token.slice(0, eq))) {
+      put(token.slice(0, eq), token.slice(eq + 1), token)
+      continue
+    }
+
+    if (position >= positional.length) {
+      throw new UserError(
+        `${id} takes ${positional.length === 0 ? 'no' : `at most ${positional.length}`} positional argument${positional.length === 1 ? '' : 's'}; "${token}" is one too many`,
+      )
+    }
+
+    const [name] = positional[position++]
+    // An empty positional (`dns::10.0.0.1`) keeps the default, as an empty $1 does in MicroK8s hooks.
+    if (token !== '') put(name, token, `argument ${position} ("${token}")`)
+  }
+
+  for (const assignment of inputs.set ?? []) {
+    const eq = assignment.indexOf('=')
+    if (eq <= 0) throw new UserError(`--set ${assignment}: expected key=value`)
+    put(assignment.slice(0, eq).trim(), assignment.slice(eq + 1), `--set ${assignment}`)
+  }
+
+  const resolved: Record<string, OptionValue> = {}
+  const problems = []
+  for (const [name, spec] of Object.entries(specs)) {
+    const given = raw.get(name)
+    try {
+      resolved[name] = convertOption(spec, given ? given.value : spec.default)
+      if (spec.required && resolved[name] === null) problems.push({field: kebab(name), message: 'is required'})
+    } catch (error) {
+      if (!(error instanceof OptionValueError)) throw error
+      problems.push({field: kebab(name), message: `${error.message}${given ? ` (from ${given.from})` : ' (default)'}`})
+    }
+  }
+
+  if (problems.length > 0) throw new ValidationError(`Invalid options for ${id}`, problems)
+  return resolved
+}
+
+/** Reads `-f values.yaml` files: each must be a mapping of option names to values. */
+export async function readValuesFiles(files: string[] = []): Promise<Record<string, unknown>[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch {
+        throw new UserError(`Cannot read values file ${file}`)
+      }
+
+      const source = parseYamlSource(file, text)
+      const data = source.data ?? {}
+      if (typeof data !== 'object' || Array.isArray(data)) {
+        throw new ValidationError('Invalid values file', [{file, line: 1, message: 'must be a mapping of option names to values'}])
+      }
+
+      return data as Record<string, unknown>
+    }),
+  )
+}

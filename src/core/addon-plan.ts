@@ -1,0 +1,50 @@
+import {UserError} from '../errors.js'
+import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import type {OptionValue} from '../models/option-types.js'
+import {type ImageOverrides, resolveImages} from '../render/images.js'
+import {type RenderedObject, renderAddon} from '../render/renderer.js'
+import type {AddonRequest} from './addon-args.js'
+import {checkKubernetesVersion} from './addon-graph.js'
+import {resolveOptions} from './addon-options.js'
+import type {AddonCatalog} from './catalog.js'
+
+/** The Kubernetes version offline rendering assumes when none is given. */
+export const DEFAULT_KUBE_VERSION = '1.34.0'
+
+export interface ClusterFacts {
+  arch: string
+  version: string
+}
+
+export interface AddonPlan {
+  addon: DeclarativeAddon
+  images: Record<string, string>
+  objects: RenderedObject[]
+  options: Record<string, OptionValue>
+}
+
+export interface PlanInputs {
+  args?: string[]
+  imageOverrides?: ImageOverrides
+  set?: string[]
+  values?: Record<string, unknown>[]
+}
+
+/** Options resolved, images resolved, version checked, manifests rendered: everything short of the cluster. */
+export async function planAddon(addon: DeclarativeAddon, inputs: PlanInputs, cluster: ClusterFacts): Promise<AddonPlan> {
+  checkKubernetesVersion(addon, cluster.version)
+  const options = resolveOptions(addon, {args: inputs.args, set: inputs.set, values: inputs.values})
+  const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
+  const objects = await renderAddon(addon, {cluster, images, options})
+  return {addon, images, objects, options}
+}
+
+/** Loads the one declarative addon a request names; hook addons have no manifests to render. */
+export async function declarativeAddon(catalog: AddonCatalog, request: AddonRequest, arch: string): Promise<DeclarativeAddon> {
+  const addon = await catalog.load(catalog.entry(request, arch))
+  if (addon.kind !== 'declarative') {
+    throw new UserError(`Addon ${addonId(addon.entry)} is a MicroK8s hook addon: it has no manifests to render`)
+  }
+
+  return addon
+}

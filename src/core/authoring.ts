@@ -1,0 +1,118 @@
+import {mkdir, readFile, readdir, stat, writeFile} from 'node:fs/promises'
+import {basename, join, resolve} from 'node:path'
+import {isMap, isSeq, parseDocument} from 'yaml'
+
+import {type Problem, UserError} from '../errors.js'
+import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import {templatesDir} from '../paths.js'
+import {DEFAULT_KUBE_VERSION, planAddon} from './addon-plan.js'
+import {ADDONS_FILE, repositoryProblems} from './repository.js'
+
+export interface LintedAddon {
+  id: string
+  kind: 'declarative' | 'hook'
+  objects?: number
+}
+
+export interface LintResult {
+  addons: LintedAddon[]
+  problems: Problem[]
+}
+
+/**
+ * Validates a repository the way `repo add` does, then renders every declarative addon with its default options
+ * for each architecture it supports, and checks that each `requires` names an addon of this repository or a bundled one.
+ */
+export async function lintRepository(path: string, kubeVersion = DEFAULT_KUBE_VERSION): Promise<LintResult> {
+  const dir = resolve(path)
+  const name = basename(dir)
+  const {index, problems} = await repositoryProblems(dir, name)
+  if (!index) return {addons: [], problems}
+  const [{loadAddon}, {AddonCatalog}] = await Promise.all([import('./repository.js'), import('./catalog.js')])
+  const catalog = await AddonCatalog.load()
+  const knownNames = new Set([...index.entries.map((e) => e.name), ...catalog.available().map((e) => e.name)])
+  const knownIds = new Set([...index.entries.map(addonId), ...catalog.available().map(addonId)])
+  const addons: LintedAddon[] = []
+  for (const entry of index.entries) {
+    const id = addonId(entry)
+    if (problems.some((p) => p.file?.startsWith(join(dir, 'addons', entry.name)))) continue
+    const addon = await loadAddon(index, entry).catch(() => undefined)
+    if (!addon) continue
+    if (addon.kind === 'hook') {
+      addons.push({id, kind: 'hook'})
+      continue
+    }
+
+    for (const ref of addon.definition.requires ?? []) {
+      if (!(ref.includes('/') ? knownIds.has(ref.replace(/^[^/]+\//, `${name}/`)) || knownIds.has(ref) : knownNames.has(ref))) {
+        problems.push({field: 'requires', file: join(addon.dir, 'addon.yaml'), message: `${ref} is not an addon of ${name} or a bundled repository`})
+      }
+    }
+
+    const rendered = await renderDefaults(addon, kubeVersion, problems)
+    addons.push({id, kind: 'declarative', objects: rendered})
+  }
+
+  return {addons, problems}
+}
+
+async function renderDefaults(addon: DeclarativeAddon, kubeVersion: string, problems: Problem[]): Promise<number | undefined> {
+  let objects: number | undefined
+  for (const arch of addon.definition.architectures ?? addon.entry.architectures) {
+    try {
+      const plan = await planAddon(addon, {}, {arch, version: kubeVersion})
+      objects = plan.objects.length
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      const nested = (error as {problems?: Problem[]}).problems
+      problems.push(...(nested?.length ? nested : [{file: join(addon.dir, 'addon.yaml'), message: error.message}]))
+      return undefined
+    }
+  }
+
+  return objects
+}
+
+/** Scaffolds a declarative addon from templates/addon and lists it in the repository's addons.yaml. */
+export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir: string; files: string[]}> {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+    throw new UserError(`Invalid addon name ${name}: use lowercase letters, digits and '-'`)
+  }
+
+  const repo = resolve(repoPath)
+  const dir = join(repo, 'addons', name)
+  if (await stat(dir).then(() => true, () => false)) throw new UserError(`Addon directory ${dir} already exists`)
+  const indexFile = join(repo, ADDONS_FILE)
+  const indexText = await readFile(indexFile, 'utf8').catch(() => undefined)
+  const document = parseDocument(indexText ?? `microk8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`)
+  const list = document.getIn(['microk8s-addons', 'addons'])
+  if (!isSeq(list)) throw new UserError(`${indexFile}: microk8s-addons.addons is not a list`)
+  if (list.items.some((item) => isMap(item) && item.get('name') === name)) {
+    throw new UserError(`${indexFile} already lists an addon named ${name}`)
+  }
+
+  const description = `The ${name} addon`
+  list.add(
+    document.createNode({
+      check_status: `deployment.apps/${name}`,
+      description,
+      name,
+      supported_architectures: ['amd64', 'arm64'],
+      version: '0.1.0',
+    }),
+  )
+  list.flow = false
+  const {handlebars} = await import('../render/handlebars-env.js')
+  await mkdir(dir, {recursive: true})
+  const files: string[] = []
+  for (const template of await readdir(join(templatesDir, 'addon'))) {
+    const source = await readFile(join(templatesDir, 'addon', template), 'utf8')
+    const target = join(dir, template.replace(/\.hbs$/, '').replace(/^manifests\.yaml$/, 'manifests.yaml.hbs'))
+    await writeFile(target, handlebars().compile(source, {noEscape: true, strict: true})({description, name}))
+    files.push(target)
+  }
+
+  await writeFile(indexFile, document.toString())
+  files.push(indexFile)
+  return {dir, files}
+}

@@ -1,0 +1,127 @@
+import {readdir} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {UserError} from '../errors.js'
+import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
+import {bundledAddonsDir, userRepositoriesDir} from '../paths.js'
+import {type AddonRef, parseAddonArgs} from './addon-args.js'
+import type {AddonLookup} from './addon-graph.js'
+import {type RepositoryIndex, loadAddon, loadRepositoryIndex} from './repository.js'
+
+export const BUNDLED_REPOSITORIES = ['core', 'community']
+
+const ARCH_NAMES: Record<string, string> = {arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x', x64: 'amd64'}
+
+/** The host architecture in MicroK8s's names (amd64, arm64, s390x, ppc64le). */
+export function hostArch(): string {
+  return ARCH_NAMES[process.arch] ?? process.arch
+}
+
+export interface CatalogOptions {
+  arch?: string
+  /** MicroK8s filters addons by snap confinement; mk8s behaves as a classic snap unless told otherwise. */
+  confinement?: 'classic' | 'strict'
+  env?: NodeJS.ProcessEnv
+}
+
+export interface LoadedRepository extends RepositoryIndex {
+  bundled: boolean
+}
+
+/** Every repository mk8s knows, bundled and user-added, and the addons available on this architecture. */
+export class AddonCatalog implements AddonLookup {
+  private readonly loaded = new Map<string, Promise<Addon>>()
+
+  private constructor(
+    readonly repositories: LoadedRepository[],
+    readonly warnings: string[],
+    readonly arch: string,
+    private readonly confinement: 'classic' | 'strict',
+  ) {}
+
+  static async load(options: CatalogOptions = {}): Promise<AddonCatalog> {
+    const env = options.env ?? process.env
+    const userDir = userRepositoriesDir(env)
+    let userNames: string[] = []
+    try {
+      userNames = (await readdir(userDir, {withFileTypes: true}))
+        .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+        .map((entry) => entry.name)
+        .sort()
+    } catch {}
+
+    const sources = [
+      ...BUNDLED_REPOSITORIES.map((name) => ({bundled: true, dir: join(bundledAddonsDir, name), name})),
+      ...userNames.map((name) => ({bundled: false, dir: join(userDir, name), name})),
+    ]
+    const warnings: string[] = []
+    const repositories = (
+      await Promise.all(
+        sources.map(async ({bundled, dir, name}) => {
+          try {
+            return {...(await loadRepositoryIndex(dir, name)), bundled}
+          } catch (error) {
+            if (!(error instanceof UserError)) throw error
+            warnings.push(`could not load addons from ${dir}: ${error.message}`)
+            return undefined
+          }
+        }),
+      )
+    ).filter((repo): repo is LoadedRepository => repo !== undefined)
+    const confinement = options.confinement ?? (env.MK8S_CONFINEMENT === 'strict' ? 'strict' : 'classic')
+    return new AddonCatalog(repositories, warnings, options.arch ?? env.MK8S_ARCH ?? hostArch(), confinement)
+  }
+
+  repository(name: string): LoadedRepository | undefined {
+    return this.repositories.find((repo) => repo.name === name)
+  }
+
+  /** Addons for this architecture and confinement, sorted by repository and name, as MicroK8s lists them. */
+  available(arch = this.arch): AddonEntry[] {
+    return this.repositories
+      .flatMap((repo) => repo.entries)
+      .filter((entry) => entry.architectures.includes(arch))
+      .filter((entry) => !entry.confinement || entry.confinement.includes(this.confinement))
+      .sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
+  }
+
+  find(ref: AddonRef, arch = this.arch): AddonEntry | undefined {
+    return this.available(arch).find((entry) => entry.name === ref.name && entry.repository === ref.repository)
+  }
+
+  /** Parses addon tokens with MicroK8s's grammar against the available addons. */
+  parse(tokens: string[], arch = this.arch) {
+    const community = this.repository('community')
+    const communityNames = new Set((community?.entries ?? []).filter((e) => e.architectures.includes(arch)).map((e) => e.name))
+    return parseAddonArgs(tokens, this.available(arch), communityNames)
+  }
+
+  /** An entry for a `repo/name` the grammar produced; MicroK8s's "not found" message when it is not available. */
+  entry(ref: AddonRef, arch = this.arch): AddonEntry {
+    const entry = this.find(ref, arch)
+    if (!entry) throw new UserError(`Addon ${ref.repository}/${ref.name} not found`)
+    return entry
+  }
+
+  resolve(ref: string, from: string): AddonEntry {
+    const [repository, name] = ref.includes('/') ? ref.split('/') : [undefined, ref]
+    const matches = this.available().filter((e) => e.name === name && (!repository || e.repository === repository))
+    if (matches.length === 1) return matches[0]
+    if (matches.length === 0) throw new UserError(`Addon ${from} requires ${ref}, which is not in any repository`)
+    throw new UserError(
+      `Addon ${from} requires ${ref}, which exists in more than one repository: ${matches.map(addonId).join(', ')}`,
+    )
+  }
+
+  load(entry: AddonEntry): Promise<Addon> {
+    const id = addonId(entry)
+    let addon = this.loaded.get(id)
+    if (!addon) {
+      const repo = this.repository(entry.repository)!
+      addon = loadAddon(repo, entry)
+      this.loaded.set(id, addon)
+    }
+
+    return addon
+  }
+}

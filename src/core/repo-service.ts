@@ -1,0 +1,140 @@
+import {mkdir, mkdtemp, rename, rm, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {UserError, ValidationError} from '../errors.js'
+import {type Runner, runProcess} from '../host/exec.js'
+import {userRepositoriesDir} from '../paths.js'
+import {AddonCatalog, BUNDLED_REPOSITORIES} from './catalog.js'
+import {repositoryProblems} from './repository.js'
+
+export interface RepoServiceOptions {
+  env?: NodeJS.ProcessEnv
+  runner?: Runner
+}
+
+export interface RepositorySummary {
+  addons: number
+  description: string
+  name: string
+  source: string
+}
+
+const NAME = /^[a-z0-9][-a-z0-9_.]*$/
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Adds, removes, updates and lists addon repositories; user repositories are git clones under $MK8S_HOME. */
+export class RepoService {
+  private readonly env: NodeJS.ProcessEnv
+  private readonly run: Runner
+
+  constructor(options: RepoServiceOptions = {}) {
+    this.env = options.env ?? process.env
+    this.run = options.runner ?? runProcess
+  }
+
+  private get root(): string {
+    return userRepositoriesDir(this.env)
+  }
+
+  private checkName(name: string, action: string): void {
+    if (BUNDLED_REPOSITORIES.includes(name)) {
+      throw new UserError(`Error: built-in repository '${name}' cannot be ${action}`)
+    }
+
+    if (!NAME.test(name)) {
+      throw new UserError(`Error: invalid repository name '${name}' (use lowercase letters, digits, '-', '_' and '.')`)
+    }
+  }
+
+  private async validate(dir: string, name: string): Promise<void> {
+    const {problems} = await repositoryProblems(dir, name)
+    if (problems.length > 0) throw new ValidationError(`Repository ${name} is invalid`, problems)
+  }
+
+  /**
+   * Clones into a hidden staging folder and validates there; only a valid clone is moved into place, so a failed
+   * add (or a failed --force replacement) leaves nothing behind and keeps what was there.
+   */
+  async add(name: string, source: string, options: {force?: boolean; reference?: string} = {}): Promise<RepositorySummary> {
+    this.checkName(name, 'replaced')
+    const target = join(this.root, name)
+    if ((await exists(target)) && !options.force) {
+      throw new UserError(`Error: repository '${name}' already exists!`, {suggestions: ['Use the --force flag to overwrite it']})
+    }
+
+    await mkdir(this.root, {recursive: true})
+    const staging = await mkdtemp(join(this.root, `.staging-${name}-`))
+    try {
+      const clone = join(staging, name)
+      const args = ['clone', '--quiet', ...(options.reference ? ['--branch', options.reference] : []), source, clone]
+      await this.run('git', args)
+      await this.validate(clone, name)
+      if (await exists(target)) await rm(target, {force: true, recursive: true})
+      await rename(clone, target)
+    } finally {
+      await rm(staging, {force: true, recursive: true})
+    }
+
+    return (await this.list()).find((repo) => repo.name === name)!
+  }
+
+  async remove(name: string): Promise<void> {
+    this.checkName(name, 'removed')
+    const target = join(this.root, name)
+    if (!(await exists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
+    await rm(target, {force: true, recursive: true})
+  }
+
+  /** Pulls, validates, and rolls back to the previous commit when the new one is invalid. */
+  async update(name: string): Promise<{from: string; to: string}> {
+    this.checkName(name, 'updated')
+    const target = join(this.root, name)
+    if (!(await exists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
+    const head = async () => (await this.run('git', ['rev-parse', 'HEAD'], {cwd: target})).stdout.trim()
+    const before = await head()
+    await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target})
+    const after = await head()
+    try {
+      await this.validate(target, name)
+    } catch (error) {
+      await this.run('git', ['reset', '--hard', '--quiet', before], {cwd: target})
+      if (error instanceof ValidationError) {
+        throw new ValidationError(
+          `${error.message}\nRolling back repository ${name} to ${before.slice(0, 7)}`,
+          [],
+        )
+      }
+
+      throw error
+    }
+
+    return {from: before, to: after}
+  }
+
+  async list(): Promise<RepositorySummary[]> {
+    const catalog = await AddonCatalog.load({env: this.env})
+    return Promise.all(
+      catalog.repositories.map(async (repo) => {
+        let source = '(built-in)'
+        if (!repo.bundled) {
+          try {
+            const url = (await this.run('git', ['remote', 'get-url', 'origin'], {cwd: repo.dir})).stdout.trim()
+            const sha = (await this.run('git', ['rev-parse', 'HEAD'], {cwd: repo.dir})).stdout.trim()
+            source = `${url}@${sha.slice(0, 6)}`
+          } catch {}
+        }
+
+        const addons = repo.entries.filter((entry) => entry.architectures.includes(catalog.arch)).length
+        return {addons, description: repo.description, name: repo.name, source}
+      }),
+    )
+  }
+}

@@ -1,0 +1,197 @@
+import {constants} from 'node:fs'
+import {access, readFile, readdir, stat} from 'node:fs/promises'
+import {join, relative} from 'node:path'
+import semver from 'semver'
+
+import {type Problem, UserError, ValidationError} from '../errors.js'
+import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
+import {OptionValueError, convertOption} from '../models/option-types.js'
+import {schemaProblems} from '../models/schema-validation.js'
+import {type YamlSource, parseYamlSource} from '../models/yaml-source.js'
+
+export const ADDONS_FILE = 'addons.yaml'
+export const ADDON_FILE = 'addon.yaml'
+export const READY_KINDS = ['APIService', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Job', 'PersistentVolumeClaim', 'StatefulSet']
+
+export interface RepositoryIndex {
+  description: string
+  dir: string
+  entries: AddonEntry[]
+  name: string
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+async function loadIndexSource(dir: string, name: string): Promise<YamlSource> {
+  const file = join(dir, ADDONS_FILE)
+  const text = await readText(file)
+  if (text === undefined) throw new UserError(`Error: repository ${name} does not contain an addons.yaml file`)
+  return parseYamlSource(file, text, ADDONS_FILE)
+}
+
+function entriesOf(source: YamlSource, repository: string): RepositoryIndex {
+  const root = (source.data as {'microk8s-addons': {addons: Record<string, unknown>[]; description?: string}})[
+    'microk8s-addons'
+  ]
+  return {
+    description: root.description ?? '',
+    dir: '',
+    entries: root.addons.map((addon) => ({
+      architectures: addon.supported_architectures as string[],
+      checkStatus: addon.check_status as string,
+      confinement: addon.confinement as string | undefined,
+      description: addon.description as string,
+      name: addon.name as string,
+      repository,
+      version: addon.version as string,
+    })),
+    name: repository,
+  }
+}
+
+/** Reads and schema-checks a repository's addons.yaml. */
+export async function loadRepositoryIndex(dir: string, name: string): Promise<RepositoryIndex> {
+  const source = await loadIndexSource(dir, name)
+  const problems = await schemaProblems('addons-file', source)
+  if (problems.length > 0) throw new ValidationError('Invalid addons.yaml file', problems)
+  return {...entriesOf(source, name), dir}
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK)
+    return (await stat(file)).isFile()
+  } catch {
+    return false
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function defaultManifests(dir: string): Promise<string[]> {
+  const names = await readdir(dir)
+  return names.filter((name) => /\.ya?ml\.hbs$/.test(name)).sort()
+}
+
+/** Loads one addon of a repository: declarative when it has addon.yaml, a MicroK8s hook addon otherwise. */
+export async function loadAddon(index: RepositoryIndex, entry: AddonEntry): Promise<Addon> {
+  const dir = join(index.dir, 'addons', entry.name)
+  const file = join(dir, ADDON_FILE)
+  const text = await readText(file)
+  if (text === undefined) return {dir, entry, kind: 'hook'}
+  const source = parseYamlSource(file, text, ADDON_FILE)
+  const problems = await schemaProblems('addon', source)
+  if (problems.length > 0) throw new ValidationError(`Invalid addon.yaml of ${addonId(entry)}`, problems)
+  const definition = source.data as AddonDefinition
+  const semantic = definitionProblems(definition, entry, source)
+  if (semantic.length > 0) throw new ValidationError(`Invalid addon.yaml of ${addonId(entry)}`, semantic)
+  const manifests = definition.manifests ?? (await defaultManifests(dir))
+  return {definition, dir, entry, kind: 'declarative', manifests}
+}
+
+/** What JSON Schema cannot say about an addon.yaml. */
+function definitionProblems(definition: AddonDefinition, entry: AddonEntry, source: YamlSource): Problem[] {
+  const problems: Problem[] = []
+  const at = (path: (number | string)[], field: string, message: string) =>
+    problems.push({field, file: source.file, line: source.lineOf(path), message})
+  if (definition.name !== entry.name) {
+    at(['name'], 'name', `is "${definition.name}" but addons.yaml lists the addon as "${entry.name}"`)
+  }
+
+  if (definition.kubernetes !== undefined && semver.validRange(definition.kubernetes) === null) {
+    at(['kubernetes'], 'kubernetes', `"${definition.kubernetes}" is not a semver range`)
+  }
+
+  const positions = new Map<number, string>()
+  for (const [name, spec] of Object.entries(definition.options ?? {})) {
+    const path = ['options', name]
+    if (spec.type === 'enum' && !spec.values) at([...path, 'type'], `options.${name}.values`, 'is required for enum options')
+    if (spec.items && spec.type !== 'list') at([...path, 'items'], `options.${name}.items`, 'is only allowed for list options')
+    if (spec.position !== undefined) {
+      const other = positions.get(spec.position)
+      if (other) at([...path, 'position'], `options.${name}.position`, `${spec.position} is already taken by ${other}`)
+      positions.set(spec.position, name)
+    }
+
+    try {
+      convertOption(spec, spec.default)
+    } catch (error) {
+      if (!(error instanceof OptionValueError)) throw error
+      at([...path, 'default'], `options.${name}.default`, error.message)
+    }
+  }
+
+  for (const [i, target] of (definition.ready ?? []).entries()) {
+    if (!READY_KINDS.includes(target.kind)) {
+      at(['ready', i, 'kind'], `ready[${i}].kind`, `must be one of: ${READY_KINDS.join(', ')}`)
+    }
+  }
+
+  return problems
+}
+
+/**
+ * Every problem of a repository: addons.yaml, each addon.yaml and its templates, and the hooks of hook addons.
+ * Used by `repo add`, `repo update` and `addons lint`; an empty list means the repository is usable.
+ */
+export async function repositoryProblems(dir: string, name: string): Promise<{index?: RepositoryIndex; problems: Problem[]}> {
+  let source: YamlSource
+  try {
+    source = await loadIndexSource(dir, name)
+  } catch (error) {
+    if (error instanceof ValidationError) return {problems: error.problems}
+    if (error instanceof UserError) return {problems: [{message: error.message}]}
+    throw error
+  }
+
+  const problems = await schemaProblems('addons-file', source)
+  if (problems.length > 0) return {problems}
+  const index = {...entriesOf(source, name), dir}
+  const {compileAddonTemplates} = await import('../render/renderer.js')
+  for (const entry of index.entries) {
+    const addonDir = join(dir, 'addons', entry.name)
+    const hasDefinition = await exists(join(addonDir, ADDON_FILE))
+    if (!hasDefinition) {
+      for (const hook of ['enable', 'disable']) {
+        const file = join(addonDir, hook)
+        if (!(await exists(file))) {
+          problems.push({file: relative(dir, file), message: `Missing ${hook} hook for ${entry.name} addon`})
+        } else if (!(await isExecutable(file))) {
+          problems.push({file: relative(dir, file), message: `${hook} hook for ${entry.name} addon needs execute permissions`})
+        }
+      }
+
+      continue
+    }
+
+    try {
+      const addon = (await loadAddon(index, entry)) as DeclarativeAddon
+      for (const manifest of addon.manifests) {
+        if (!(await exists(join(addon.dir, manifest)))) {
+          problems.push({file: join(addonDir, ADDON_FILE), message: `manifest ${manifest} does not exist`})
+        }
+      }
+
+      problems.push(...(await compileAddonTemplates(addon)))
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      problems.push(...error.problems)
+    }
+  }
+
+  return {index, problems}
+}

@@ -1,0 +1,179 @@
+import ipaddr from 'ipaddr.js'
+
+export const OPTION_TYPES = [
+  'string',
+  'integer',
+  'boolean',
+  'enum',
+  'list',
+  'ip',
+  'ipv4',
+  'ipv6',
+  'cidr',
+  'ipRange',
+  'quantity',
+  'namespacedName',
+  'dnsName',
+] as const
+
+export type OptionType = (typeof OPTION_TYPES)[number]
+export type OptionValue = boolean | null | number | string | string[]
+
+export interface OptionSpec {
+  default?: unknown
+  description: string
+  items?: Exclude<OptionType, 'list'>
+  max?: number
+  min?: number
+  position?: number
+  required?: boolean
+  type: OptionType
+  values?: (boolean | number | string)[]
+}
+
+/** Thrown by a converter; the caller adds which option and where the value came from. */
+export class OptionValueError extends Error {}
+
+const fail = (message: string): never => {
+  throw new OptionValueError(message)
+}
+
+function text(raw: unknown): string {
+  if (typeof raw === 'string') return raw.trim()
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw)
+  return fail(`expected a single value, got ${JSON.stringify(raw)}`)
+}
+
+function ip(raw: unknown, family?: 'ipv4' | 'ipv6'): string {
+  const value = text(raw)
+  if (family === 'ipv4' ? !ipaddr.IPv4.isValidFourPartDecimal(value) : !ipaddr.isValid(value)) {
+    fail(`"${value}" is not a valid ${family === 'ipv4' ? 'IPv4' : family === 'ipv6' ? 'IPv6' : 'IP'} address`)
+  }
+
+  const parsed = ipaddr.parse(value)
+  if (family === 'ipv6' && parsed.kind() !== 'ipv6') fail(`"${value}" is not an IPv6 address`)
+  return parsed.toString()
+}
+
+function cidr(raw: unknown): string {
+  const value = text(raw)
+  try {
+    const [address, bits] = ipaddr.parseCIDR(value)
+    return `${address.toString()}/${bits}`
+  } catch {
+    return fail(`"${value}" is not a valid CIDR (address/prefix)`)
+  }
+}
+
+function ipRange(raw: unknown): string {
+  const value = text(raw)
+  // A range is `first-last` of one family; a CIDR is accepted too, as MetalLB does.
+  if (value.includes('/')) return cidr(value)
+  const parts = value.split('-')
+  if (parts.length !== 2) fail(`"${value}" is not an IP range (first-last)`)
+  const [first, last] = parts.map((part) => {
+    if (!ipaddr.isValid(part.trim())) fail(`"${part.trim()}" in range "${value}" is not a valid IP address`)
+    return ipaddr.parse(part.trim())
+  })
+  if (first.kind() !== last.kind()) fail(`range "${value}" mixes IPv4 and IPv6`)
+  const a = first.toByteArray()
+  const b = last.toByteArray()
+  const order = a.findIndex((byte, i) => byte !== b[i])
+  if (order !== -1 && a[order] > b[order]) fail(`range "${value}" ends before it starts`)
+  return `${first.toString()}-${last.toString()}`
+}
+
+// Kubernetes resource.Quantity: a signed decimal number with an optional binary, decimal or exponent suffix.
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+function dnsName(raw: unknown): string {
+  const value = text(raw).toLowerCase()
+  if (value.length > 253 || !value.split('.').every((label) => DNS_LABEL.test(label))) {
+    fail(`"${value}" is not a valid DNS name`)
+  }
+
+  return value
+}
+
+function scalarOf(type: Exclude<OptionType, 'list'>, raw: unknown, spec: OptionSpec): OptionValue {
+  switch (type) {
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw
+      const value = text(raw).toLowerCase()
+      if (['1', 'on', 'true', 'yes'].includes(value)) return true
+      if (['0', 'false', 'no', 'off'].includes(value)) return false
+      return fail(`"${value}" is not a boolean (true or false)`)
+    }
+
+    case 'cidr': {
+      return cidr(raw)
+    }
+
+    case 'dnsName': {
+      return dnsName(raw)
+    }
+
+    case 'enum': {
+      const value = text(raw)
+      const allowed = (spec.values ?? []).map(String)
+      if (!allowed.includes(value)) fail(`"${value}" is not one of: ${allowed.join(', ')}`)
+      return value
+    }
+
+    case 'integer': {
+      const value = text(raw)
+      if (!/^[+-]?\d+$/.test(value)) fail(`"${value}" is not an integer`)
+      const number = Number(value)
+      if (spec.min !== undefined && number < spec.min) fail(`${number} is less than the minimum ${spec.min}`)
+      if (spec.max !== undefined && number > spec.max) fail(`${number} is more than the maximum ${spec.max}`)
+      return number
+    }
+
+    case 'ip':
+    case 'ipv4':
+    case 'ipv6': {
+      return ip(raw, type === 'ip' ? undefined : type)
+    }
+
+    case 'ipRange': {
+      return ipRange(raw)
+    }
+
+    case 'namespacedName': {
+      const value = text(raw)
+      const parts = value.split('/')
+      if (parts.length !== 2 || !parts.every((part) => DNS_LABEL.test(part) || /^[a-z0-9][-a-z0-9.]*$/.test(part))) {
+        fail(`"${value}" is not namespace/name`)
+      }
+
+      return value
+    }
+
+    case 'quantity': {
+      const value = text(raw)
+      if (!QUANTITY.test(value)) fail(`"${value}" is not a Kubernetes quantity (for example 20Gi or 500m)`)
+      return value
+    }
+
+    case 'string': {
+      return text(raw)
+    }
+  }
+}
+
+/**
+ * Converts a raw value (a command-line string or a YAML value) to the option's type.
+ * Lists accept a YAML sequence or a string separated by commas or spaces, as MicroK8s hooks do.
+ */
+export function convertOption(spec: OptionSpec, raw: unknown): OptionValue {
+  if (raw === null || raw === undefined) return null
+  if (spec.type !== 'list') return scalarOf(spec.type, raw, spec)
+  const items = Array.isArray(raw)
+    ? raw
+    : text(raw)
+        .split(/[\s,]+/)
+        .filter(Boolean)
+  const itemType = spec.items ?? 'string'
+  return items.map((item) => scalarOf(itemType, item, spec) as string)
+}

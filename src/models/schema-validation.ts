@@ -1,0 +1,77 @@
+import type {ErrorObject, ValidateFunction} from 'ajv'
+
+import {type Problem, ValidationError} from '../errors.js'
+import {type FieldPath, type YamlSource, formatFieldPath} from './yaml-source.js'
+
+type SchemaName = 'addon' | 'addons-file'
+
+const compiled = new Map<SchemaName, ValidateFunction>()
+
+async function validator(name: SchemaName): Promise<ValidateFunction> {
+  let validate = compiled.get(name)
+  if (!validate) {
+    // Loaded on first use: ajv compiles schemas at run time, which start-up of
+    // commands that never validate should not pay for.
+    const [{Ajv}, schemas] = await Promise.all([import('ajv'), import('../schemas/index.js')])
+    const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true})
+    validate = ajv.compile(name === 'addon' ? schemas.addonSchema : schemas.addonsFileSchema)
+    compiled.set(name, validate)
+  }
+
+  return validate
+}
+
+function pathOf(error: ErrorObject): FieldPath {
+  const path: FieldPath = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+  if (error.keyword === 'required') path.push(error.params.missingProperty as string)
+  if (error.keyword === 'additionalProperties') path.push(error.params.additionalProperty as string)
+  return path
+}
+
+function messageOf(error: ErrorObject): string {
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      return 'is not a known field'
+    }
+
+    case 'enum': {
+      return `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}`
+    }
+
+    case 'required': {
+      return 'is required'
+    }
+
+    default: {
+      return error.message ?? 'is invalid'
+    }
+  }
+}
+
+/** Problems with file, field and line for every way `source` breaks the schema. */
+export async function schemaProblems(name: SchemaName, source: YamlSource): Promise<Problem[]> {
+  const validate = await validator(name)
+  if (validate(source.data)) return []
+  const seen = new Set<string>()
+  const problems: Problem[] = []
+  for (const error of validate.errors ?? []) {
+    // oneOf/anyOf/if errors repeat what their branches already said.
+    if (['anyOf', 'if', 'oneOf'].includes(error.keyword)) continue
+    const path = pathOf(error)
+    const problem = {field: formatFieldPath(path), file: source.file, line: source.lineOf(path), message: messageOf(error)}
+    const key = `${problem.field}:${problem.message}`
+    if (!seen.has(key)) problems.push(problem)
+    seen.add(key)
+  }
+
+  return problems
+}
+
+export async function assertSchema(name: SchemaName, source: YamlSource, summary: string): Promise<void> {
+  const problems = await schemaProblems(name, source)
+  if (problems.length > 0) throw new ValidationError(summary, problems)
+}

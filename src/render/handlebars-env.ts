@@ -1,0 +1,64 @@
+import Handlebars from 'handlebars'
+import {readFileSync, readdirSync} from 'node:fs'
+import {basename, join} from 'node:path'
+import semver from 'semver'
+import {stringify} from 'yaml'
+
+import {templatesDir} from '../paths.js'
+
+type HelperOptions = Handlebars.HelperOptions
+
+// Handlebars passes its options object as the last argument of every helper call.
+const args = (values: unknown[]): unknown[] => values.slice(0, -1)
+
+function indentText(spaces: number, text: unknown): string {
+  const pad = ' '.repeat(spaces)
+  return String(text ?? '')
+    .split('\n')
+    .map((line) => (line ? pad + line : line))
+    .join('\n')
+}
+
+function compare(check: (a: number) => boolean) {
+  return (a: unknown, b: unknown) => {
+    if (typeof a === 'number' && typeof b === 'number') return check(a - b)
+    return check(String(a).localeCompare(String(b), undefined, {numeric: true}))
+  }
+}
+
+let environment: typeof Handlebars | undefined
+
+/** One Handlebars environment with mk8s's helpers and the shared partials from templates/partials. */
+export function handlebars(): typeof Handlebars {
+  if (environment) return environment
+  const hb = Handlebars.create()
+  hb.registerHelper({
+    and: (...values: unknown[]) => args(values).every(Boolean),
+    b64enc: (value: unknown) => Buffer.from(String(value ?? '')).toString('base64'),
+    default: (value: unknown, fallback: unknown) =>
+      value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0) ? fallback : value,
+    eq: (a: unknown, b: unknown) => a === b,
+    ge: compare((d) => d >= 0),
+    gt: compare((d) => d > 0),
+    indent: (spaces: number, text: unknown) => indentText(spaces, text),
+    join: (list: unknown, separator: unknown, options?: HelperOptions) =>
+      (Array.isArray(list) ? list : [list]).join(options === undefined ? ',' : String(separator)),
+    le: compare((d) => d <= 0),
+    lt: compare((d) => d < 0),
+    ne: (a: unknown, b: unknown) => a !== b,
+    nindent: (spaces: number, text: unknown) => '\n' + indentText(spaces, text),
+    not: (value: unknown) => !value,
+    or: (...values: unknown[]) => args(values).some(Boolean),
+    quote: (value: unknown) => JSON.stringify(String(value ?? '')),
+    semver: (range: string, version: string) =>
+      semver.satisfies(semver.coerce(version) ?? '0.0.0', range, {includePrerelease: true}),
+    toYaml: (value: unknown) => stringify(value, {lineWidth: 0}).trimEnd(),
+  })
+  const partialsDir = join(templatesDir, 'partials')
+  for (const file of readdirSync(partialsDir).filter((name) => name.endsWith('.hbs'))) {
+    hb.registerPartial(basename(file, '.hbs'), readFileSync(join(partialsDir, file), 'utf8'))
+  }
+
+  environment = hb
+  return hb
+}

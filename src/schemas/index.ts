@@ -1,0 +1,99 @@
+import {OPTION_TYPES} from '../models/option-types.js'
+
+export const ARCHITECTURES = ['amd64', 'arm64', 's390x', 'ppc64le'] as const
+
+/** The MicroK8s addons.yaml schema: upstream files must pass it unchanged, so extra fields are allowed. */
+export const addonsFileSchema = {
+  properties: {
+    'microk8s-addons': {
+      properties: {
+        addons: {
+          items: {
+            properties: {
+              check_status: {type: 'string'},
+              confinement: {type: 'string'},
+              description: {type: 'string'},
+              name: {type: 'string'},
+              supported_architectures: {items: {enum: [...ARCHITECTURES]}, type: 'array'},
+              version: {type: 'string'},
+            },
+            required: ['name', 'description', 'version', 'check_status', 'supported_architectures'],
+            type: 'object',
+          },
+          type: 'array',
+        },
+        description: {type: 'string'},
+      },
+      required: ['addons'],
+      type: 'object',
+    },
+  },
+  required: ['microk8s-addons'],
+  type: 'object',
+} as const
+
+const scalar = {type: ['string', 'number', 'boolean']}
+
+const optionSchema = {
+  additionalProperties: false,
+  properties: {
+    default: {},
+    description: {type: 'string'},
+    items: {enum: OPTION_TYPES.filter((t) => t !== 'list')},
+    max: {type: 'number'},
+    min: {type: 'number'},
+    position: {minimum: 0, type: 'integer'},
+    required: {type: 'boolean'},
+    type: {enum: [...OPTION_TYPES]},
+    values: {items: scalar, minItems: 1, type: 'array'},
+  },
+  required: ['type', 'description'],
+  type: 'object',
+}
+
+const flagName = '^--[A-Za-z0-9][-A-Za-z0-9_.]*$'
+
+/** The declarative addon format (ours), strict so that typos are caught at lint time. */
+export const addonSchema = {
+  additionalProperties: false,
+  properties: {
+    architectures: {items: {enum: [...ARCHITECTURES]}, minItems: 1, type: 'array'},
+    description: {type: 'string'},
+    images: {additionalProperties: {minLength: 1, type: 'string'}, type: 'object'},
+    kubernetes: {type: 'string'},
+    manifests: {items: {minLength: 1, type: 'string'}, type: 'array'},
+    message: {type: 'string'},
+    name: {pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', type: 'string'},
+    nodeArgs: {
+      additionalProperties: {
+        additionalProperties: false,
+        properties: {
+          remove: {items: {pattern: flagName, type: 'string'}, type: 'array'},
+          restart: {type: 'boolean'},
+          set: {additionalProperties: scalar, propertyNames: {pattern: flagName}, type: 'object'},
+        },
+        type: 'object',
+      },
+      propertyNames: {pattern: '^[a-z][-a-z0-9]*$'},
+      type: 'object',
+    },
+    options: {
+      additionalProperties: optionSchema,
+      propertyNames: {pattern: '^[a-zA-Z][a-zA-Z0-9]*$'},
+      type: 'object',
+    },
+    ready: {
+      items: {
+        additionalProperties: false,
+        properties: {kind: {type: 'string'}, name: {type: 'string'}, namespace: {type: 'string'}},
+        required: ['kind', 'name'],
+        type: 'object',
+      },
+      type: 'array',
+    },
+    requires: {items: {pattern: '^([a-z0-9][-a-z0-9]*/)?[a-z0-9][-a-z0-9]*$', type: 'string'}, type: 'array'},
+    version: {type: 'string'},
+  },
+  required: ['name', 'description', 'version'],
+  type: 'object',
+} as const
