@@ -44,9 +44,14 @@ function text(raw: unknown): string {
   return fail(`expected a single value, got ${JSON.stringify(raw)}`)
 }
 
+// ipaddr.js also takes the legacy shorthand forms (1.2.3, 0x7f.1); an option value must be a dotted quad or IPv6.
+function isAddress(value: string): boolean {
+  return ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value)
+}
+
 function ip(raw: unknown, family?: 'ipv4' | 'ipv6'): string {
   const value = text(raw)
-  if (family === 'ipv4' ? !ipaddr.IPv4.isValidFourPartDecimal(value) : !ipaddr.isValid(value)) {
+  if (family === 'ipv4' ? !ipaddr.IPv4.isValidFourPartDecimal(value) : !isAddress(value)) {
     fail(`"${value}" is not a valid ${family === 'ipv4' ? 'IPv4' : family === 'ipv6' ? 'IPv6' : 'IP'} address`)
   }
 
@@ -58,6 +63,7 @@ function ip(raw: unknown, family?: 'ipv4' | 'ipv6'): string {
 function cidr(raw: unknown): string {
   const value = text(raw)
   try {
+    if (!isAddress(value.split('/')[0])) throw new Error('not an address')
     const [address, bits] = ipaddr.parseCIDR(value)
     return `${address.toString()}/${bits}`
   } catch {
@@ -72,7 +78,7 @@ function ipRange(raw: unknown): string {
   const parts = value.split('-')
   if (parts.length !== 2) fail(`"${value}" is not an IP range (first-last)`)
   const [first, last] = parts.map((part) => {
-    if (!ipaddr.isValid(part.trim())) fail(`"${part.trim()}" in range "${value}" is not a valid IP address`)
+    if (!isAddress(part.trim())) fail(`"${part.trim()}" in range "${value}" is not a valid IP address`)
     return ipaddr.parse(part.trim())
   })
   if (first.kind() !== last.kind()) fail(`range "${value}" mixes IPv4 and IPv6`)

@@ -7,14 +7,27 @@ type SchemaName = 'addon' | 'addons-file'
 
 const compiled = new Map<SchemaName, ValidateFunction>()
 
+/** The validators the build generated as code (dist/schemas/validators.js); absent when running from src. */
+async function precompiled(): Promise<Record<string, ValidateFunction> | undefined> {
+  const generated = '../schemas/validators.js'
+  try {
+    return (await import(generated)) as Record<string, ValidateFunction>
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined
+    throw error
+  }
+}
+
+async function compile(name: SchemaName): Promise<ValidateFunction> {
+  const [{Ajv}, schemas] = await Promise.all([import('ajv'), import('../schemas/index.js')])
+  const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true})
+  return ajv.compile(name === 'addon' ? schemas.addonSchema : schemas.addonsFileSchema)
+}
+
 async function validator(name: SchemaName): Promise<ValidateFunction> {
   let validate = compiled.get(name)
   if (!validate) {
-    // Loaded on first use: ajv compiles schemas at run time, which start-up of
-    // commands that never validate should not pay for.
-    const [{Ajv}, schemas] = await Promise.all([import('ajv'), import('../schemas/index.js')])
-    const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true})
-    validate = ajv.compile(name === 'addon' ? schemas.addonSchema : schemas.addonsFileSchema)
+    validate = (await precompiled())?.[name === 'addon' ? 'addon' : 'addonsFile'] ?? (await compile(name))
     compiled.set(name, validate)
   }
 

@@ -36,7 +36,7 @@ export function parseYamlSource(file: string, text: string, label = file): YamlS
       `Yaml format error in ${label} file`,
       document.errors.map((error) => ({
         file,
-        line: error.linePos?.[0].line,
+        line: lines.linePos(error.pos[0]).line,
         message: error.message.split('\n')[0],
       })),
     )

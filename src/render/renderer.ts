@@ -88,7 +88,7 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
 
     for (const document of parseAllDocuments(text)) {
       const line = (offset: number) => text.slice(0, offset).split('\n').length
-      const where = {file: `${file} (rendered)`, line: line(document.range[0])}
+      const where = {file: `${file} (rendered)`, line: line(document.contents?.range?.[0] ?? document.range[0])}
       if (document.errors.length > 0) {
         problems.push({...where, line: line(document.errors[0].pos[0]), message: document.errors[0].message.split('\n')[0]})
         continue
