@@ -19,7 +19,7 @@ export interface RepositorySummary {
   source: string
 }
 
-const NAME = /^[a-z0-9][-a-z0-9_.]*$/
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -50,7 +50,7 @@ export class RepoService {
     }
 
     if (!NAME.test(name)) {
-      throw new UserError(`Error: invalid repository name '${name}' (use lowercase letters, digits, '-', '_' and '.')`)
+      throw new UserError(`Error: invalid repository name '${name}' (use lowercase letters, digits and '-')`)
     }
   }
 

@@ -1,0 +1,388 @@
+#!/usr/bin/env node
+// The test control plane: etcd, kube-apiserver (started from node-1's MicroK8s-style args
+// file, as kubelite does), kube-controller-manager, kube-scheduler and kwok with three fake
+// nodes on 127.0.0.2-4. State lives in .cluster/; `down` stops exactly the processes `up`
+// started, by PID, and removes the state.
+//
+//   node scripts/cluster/cluster.mjs up | down | restart-apiserver | status
+import {execFileSync, spawn} from 'node:child_process'
+import {existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {request} from 'node:https'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {parseArgsFile} from './args-file.mjs'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const defaultClusterDir = process.env.MK8S_CLUSTER_DIR ?? join(root, '.cluster')
+const sharedDir = process.env.MK8S_SHARED_DIR ?? join(root, '..', 'shared')
+const fixtureArgs = join(sharedDir, 'fixtures', 'microk8s-upstream', 'default-args')
+
+export const NODES = [
+  {ip: '127.0.0.2', name: 'node-1'},
+  {ip: '127.0.0.3', name: 'node-2'},
+  {ip: '127.0.0.4', name: 'node-3'},
+]
+const SERVICES = ['kube-apiserver', 'kubelet', 'kube-proxy', 'kube-controller-manager', 'kube-scheduler']
+const PORTS = {controllerManager: 20257, etcdClient: 23790, etcdPeer: 23800, kwok: 20247, scheduler: 20259}
+
+const log = (message) => console.error(`[cluster] ${message}`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function binDir() {
+  if (process.env.MK8S_CLUSTER_BIN) return process.env.MK8S_CLUSTER_BIN
+  return execFileSync('bash', [join(root, 'scripts/cluster/build.sh')], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']}).trim()
+}
+
+function openssl(cwd, ...args) {
+  execFileSync('openssl', args, {cwd, stdio: ['ignore', 'ignore', 'pipe']})
+}
+
+/** A CA, the serving and client certificates MicroK8s keeps in ${SNAP_DATA}/certs, and the front-proxy pair. */
+function makePki(certs) {
+  mkdirSync(certs, {recursive: true})
+  const sign = (name, subject, ext, ca = 'ca') => {
+    openssl(certs, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject)
+    writeFileSync(join(certs, `${name}.ext`), ext)
+    openssl(certs, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '3650', '-extfile', `${name}.ext`, '-out', `${name}.crt`)
+  }
+
+  for (const ca of ['ca', 'front-proxy-ca']) {
+    openssl(certs, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '3650', '-subj', `/CN=mk8s-test-${ca}`)
+  }
+
+  sign('server', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,IP:10.152.183.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n')
+  sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n')
+  sign('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'extendedKeyUsage=clientAuth\n')
+  sign('front-proxy-client', '/CN=front-proxy-client', 'extendedKeyUsage=clientAuth\n', 'front-proxy-ca')
+  openssl(certs, 'genrsa', '-out', 'serviceaccount.key', '2048')
+}
+
+/**
+ * Seeds a node's args folder from the upstream MicroK8s defaults. ${SNAP_DATA} stays in the files (it is expanded
+ * when the file is read, with SNAP_DATA set to the node folder); only the datastore endpoint changes, and the
+ * flags a loopback-only API server needs are added at the end.
+ */
+function seedArgs(nodeDir) {
+  const args = join(nodeDir, 'args')
+  mkdirSync(args, {recursive: true})
+  for (const service of SERVICES) {
+    let text = readFileSync(join(fixtureArgs, service), 'utf8')
+    if (service === 'kube-apiserver') {
+      text = text.replace(/^--etcd-servers=.*$/m, `--etcd-servers=http://127.0.0.1:${PORTS.etcdClient}`)
+      text += [
+        '',
+        '# mk8s test harness: loopback only, no kubelets behind the nodes',
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        '--endpoint-reconciler-type=none',
+        '--enable-priority-and-fairness=false',
+        '',
+      ].join('\n')
+    }
+
+    writeFileSync(join(args, service), text)
+  }
+
+  // The EventRateLimit admission plugin the upstream file enables reads this file.
+  writeFileSync(
+    join(args, 'admission-control-config-file.yaml'),
+    [
+      'apiVersion: apiserver.config.k8s.io/v1',
+      'kind: AdmissionConfiguration',
+      'plugins:',
+      '  - name: EventRateLimit',
+      '    configuration:',
+      '      apiVersion: eventratelimit.admission.k8s.io/v1alpha1',
+      '      kind: Configuration',
+      '      limits:',
+      '        - {type: Server, qps: 5000, burst: 20000}',
+      '',
+    ].join('\n'),
+  )
+}
+
+function kubeconfig(dir, server) {
+  const certs = join(dir, 'nodes', 'node-1', 'certs')
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    `clusters: [{name: mk8s-test, cluster: {server: "${server}", certificate-authority: "${join(certs, 'ca.crt')}"}}]`,
+    `users: [{name: admin, user: {client-certificate: "${join(certs, 'admin.crt')}", client-key: "${join(certs, 'admin.key')}"}}]`,
+    'contexts: [{name: mk8s-test, context: {cluster: mk8s-test, user: admin}}]',
+    'current-context: mk8s-test',
+    '',
+  ].join('\n')
+}
+
+function start(dir, name, command, args, env = {}) {
+  const logFile = openSync(join(dir, 'logs', `${name}.log`), 'a')
+  const child = spawn(command, args, {detached: true, env: {...process.env, ...env}, stdio: ['ignore', logFile, logFile]})
+  child.unref()
+  writeFileSync(join(dir, 'pids', `${name}.pid`), `${child.pid}\n`)
+  return child.pid
+}
+
+/** True when `pid` is alive and is the program we started (a reused PID is left alone). */
+function isOurs(pid, command) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] === command
+  } catch {
+    return false
+  }
+}
+
+async function stop(dir, name, command) {
+  const file = join(dir, 'pids', `${name}.pid`)
+  if (!existsSync(file)) return
+  const pid = Number(readFileSync(file, 'utf8'))
+  if (isOurs(pid, command)) {
+    process.kill(pid, 'SIGTERM')
+    for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
+    if (isOurs(pid, command)) process.kill(pid, 'SIGKILL')
+    for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
+  }
+
+  rmSync(file, {force: true})
+}
+
+function get(dir, port, path) {
+  const certs = join(dir, 'nodes', 'node-1', 'certs')
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        ca: readFileSync(join(certs, 'ca.crt')),
+        cert: readFileSync(join(certs, 'admin.crt')),
+        host: '127.0.0.1',
+        key: readFileSync(join(certs, 'admin.key')),
+        path,
+        port,
+        timeout: 2000,
+      },
+      (res) => {
+        let body = ''
+        res.on('data', (chunk) => (body += chunk))
+        res.on('end', () => resolve({body, status: res.statusCode}))
+      },
+    )
+    req.on('error', () => resolve({body: '', status: 0}))
+    req.on('timeout', () => req.destroy())
+    req.end()
+  })
+}
+
+async function waitFor(what, check, timeoutMs, logName, dir) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await sleep(250)
+  }
+
+  const tail = logName ? readFileSync(join(dir, 'logs', `${logName}.log`), 'utf8').split('\n').slice(-15).join('\n') : ''
+  throw new Error(`timed out waiting for ${what}${tail ? `\n--- last lines of ${logName}.log ---\n${tail}` : ''}`)
+}
+
+function readState(dir) {
+  const file = join(dir, 'state.json')
+  if (!existsSync(file)) throw new Error(`no cluster state in ${dir}: run npm run cluster:up first`)
+  return JSON.parse(readFileSync(file, 'utf8'))
+}
+
+function apiserverArgs(dir) {
+  const node = join(dir, 'nodes', 'node-1')
+  return parseArgsFile(readFileSync(join(node, 'args', 'kube-apiserver'), 'utf8'), {SNAP_DATA: node, SNAP_COMMON: node})
+}
+
+function apiserverPort(args) {
+  const flag = args.find((arg) => arg.startsWith('--secure-port='))
+  return flag ? Number(flag.split('=')[1]) : 6443
+}
+
+async function startApiserver(dir, bin) {
+  const args = apiserverArgs(dir)
+  const port = apiserverPort(args)
+  start(dir, 'kube-apiserver', join(bin, 'kube-apiserver'), args)
+  await waitFor('kube-apiserver /readyz', async () => (await get(dir, port, '/readyz')).status === 200, 90_000, 'kube-apiserver', dir)
+  return port
+}
+
+/** Re-reads node-1's kube-apiserver args file, restarts only the API server, and returns once /readyz is ok. */
+export async function restartApiserver(dir = defaultClusterDir) {
+  const state = readState(dir)
+  await stop(dir, 'kube-apiserver', join(state.bin, 'kube-apiserver'))
+  const port = await startApiserver(dir, state.bin)
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({...state, apiserverPort: port}, null, 2))
+  log(`kube-apiserver restarted on 127.0.0.1:${port}`)
+}
+
+function kubectl(dir, bin, ...args) {
+  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', input: args.includes('-f') ? undefined : ''})
+}
+
+function kubectlApply(dir, bin, manifest) {
+  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), 'apply', '-f', '-'], {encoding: 'utf8', input: manifest})
+}
+
+export async function up(dir = defaultClusterDir) {
+  if (existsSync(join(dir, 'state.json'))) throw new Error(`a cluster is already up in ${dir}: run npm run cluster:down first`)
+  const bin = binDir()
+  rmSync(dir, {force: true, recursive: true})
+  for (const sub of ['logs', 'pids', 'etcd']) mkdirSync(join(dir, sub), {recursive: true})
+  for (const node of NODES) {
+    seedArgs(join(dir, 'nodes', node.name))
+    // Every node shares the cluster's PKI, as MicroK8s nodes of one cluster share the CA.
+  }
+
+  makePki(join(dir, 'nodes', 'node-1', 'certs'))
+  for (const node of NODES.slice(1)) execFileSync('cp', ['-r', join(dir, 'nodes', 'node-1', 'certs'), join(dir, 'nodes', node.name, 'certs')])
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({bin, ports: PORTS}, null, 2))
+
+  start(dir, 'etcd', join(bin, 'etcd'), [
+    '--name=mk8s-test',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=http://127.0.0.1:${PORTS.etcdClient}`,
+    `--advertise-client-urls=http://127.0.0.1:${PORTS.etcdClient}`,
+    `--listen-peer-urls=http://127.0.0.1:${PORTS.etcdPeer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${PORTS.etcdPeer}`,
+    `--initial-cluster=mk8s-test=http://127.0.0.1:${PORTS.etcdPeer}`,
+    '--unsafe-no-fsync',
+    '--log-level=warn',
+  ])
+  const port = await startApiserver(dir, bin)
+  const server = `https://127.0.0.1:${port}`
+  writeFileSync(join(dir, 'kubeconfig'), kubeconfig(dir, server))
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({apiserverPort: port, bin, ports: PORTS}, null, 2))
+
+  const certs = join(dir, 'nodes', 'node-1', 'certs')
+  const kc = join(dir, 'kubeconfig')
+  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${PORTS.controllerManager}`,
+    `--service-account-private-key-file=${join(certs, 'serviceaccount.key')}`,
+    `--root-ca-file=${join(certs, 'ca.crt')}`,
+    `--cluster-signing-cert-file=${join(certs, 'ca.crt')}`,
+    `--cluster-signing-key-file=${join(certs, 'ca.key')}`,
+    '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+    '--concurrent-deployment-syncs=10',
+    '--concurrent-replicaset-syncs=10',
+  ])
+  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${PORTS.scheduler}`,
+  ])
+  start(dir, 'kwok', join(bin, 'kwok'), [
+    `--kubeconfig=${kc}`,
+    '--manage-all-nodes=false',
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    `--server-address=127.0.0.1:${PORTS.kwok}`,
+    '--cidr=10.1.0.0/16',
+    `--config=${join(root, 'scripts/cluster/kwok-stages.yaml')}`,
+  ], {KWOK_WORKDIR: join(dir, 'kwok')})
+
+  const nodes = NODES.map((node) =>
+    [
+      'apiVersion: v1',
+      'kind: Node',
+      'metadata:',
+      `  name: ${node.name}`,
+      '  annotations: {kwok.x-k8s.io/node: fake}',
+      `  labels: {kubernetes.io/hostname: ${node.name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, type: kwok}`,
+      'spec: {}',
+    ].join('\n'),
+  )
+  kubectlApply(dir, bin, nodes.join('\n---\n'))
+  for (const node of NODES) {
+    // kwok keeps the addresses a node already has, so the InternalIP is set before it initialises the node.
+    const status = {status: {addresses: [{address: node.ip, type: 'InternalIP'}, {address: node.name, type: 'Hostname'}], allocatable: {cpu: '32', memory: '256Gi', pods: '110'}, capacity: {cpu: '32', memory: '256Gi', pods: '110'}}}
+    kubectl(dir, bin, 'patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status))
+  }
+
+  await waitFor(
+    'nodes to become Ready',
+    async () => {
+      const {items} = JSON.parse(kubectl(dir, bin, 'get', 'nodes', '-o', 'json'))
+      return items.length === NODES.length && items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    },
+    60_000,
+    'kwok',
+    dir,
+  )
+  await waitFor(
+    'the default service account',
+    async () => {
+      try {
+        kubectl(dir, bin, 'get', 'serviceaccount', 'default', '-n', 'default')
+        return true
+      } catch {
+        return false
+      }
+    },
+    60_000,
+    'kube-controller-manager',
+    dir,
+  )
+
+  writeFileSync(
+    join(dir, 'env'),
+    [
+      `export KUBECONFIG=${JSON.stringify(kc)}`,
+      `export MK8S_CLUSTER_DIR=${JSON.stringify(dir)}`,
+      `export MK8S_CLUSTER_NODES=${JSON.stringify(NODES.map((n) => `${n.name}=${n.ip}`).join(' '))}`,
+      `export PATH=${JSON.stringify(bin)}:"$PATH"`,
+      '',
+    ].join('\n'),
+  )
+  log(`up: ${server}, nodes ${NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}`)
+  log(`use it with: source ${join(dir, 'env')}`)
+}
+
+export async function down(dir = defaultClusterDir) {
+  if (!existsSync(dir)) return
+  let bin
+  try {
+    bin = readState(dir).bin
+  } catch {}
+
+  if (bin) {
+    // Reverse start order, so nothing reconnects to a component that is already gone.
+    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) await stop(dir, name, join(bin, name))
+  }
+
+  const left = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : []
+  rmSync(dir, {force: true, recursive: true})
+  log(left.length > 0 ? `down; pid files without a matching process: ${left.join(', ')}` : 'down')
+}
+
+export function status(dir = defaultClusterDir) {
+  const state = readState(dir)
+  for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
+    const file = join(dir, 'pids', `${name}.pid`)
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
+    console.log(`${name.padEnd(24)} ${pid && isOurs(pid, join(state.bin, name)) ? `running (pid ${pid})` : 'stopped'}`)
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const command = process.argv[2]
+  const actions = {down, 'restart-apiserver': restartApiserver, status, up}
+  if (!actions[command]) {
+    console.error('usage: cluster.mjs up | down | restart-apiserver | status')
+    process.exit(2)
+  }
+
+  try {
+    await actions[command]()
+  } catch (error) {
+    console.error(`[cluster] ${command} failed: ${error.message}`)
+    if (command === 'up') await down().catch(() => {})
+    process.exit(1)
+  }
+}

@@ -1,0 +1,87 @@
+import {createHash} from 'node:crypto'
+
+import type {OptionValue} from '../models/option-types.js'
+import {type KubeObject, type ObjectRef, groupOf} from '../kube/types.js'
+
+/**
+ * The record of an enabled addon, kept in the cluster as an ApplySet parent (KEP-3659): a ConfigMap labelled
+ * with the set's id, whose members carry the part-of label. Status, disable and prune read it.
+ */
+export const RECORD_NAMESPACE = 'kube-system'
+export const APPLYSET_ID = 'applyset.kubernetes.io/id'
+export const PART_OF = 'applyset.kubernetes.io/part-of'
+export const RECORD_LABEL = 'mk8s.io/addon-record'
+export const TOOLING = 'mk8s/v1'
+
+export interface AddonRecord {
+  addon: string
+  images: Record<string, string>
+  objects: ObjectRef[]
+  options: Record<string, OptionValue>
+  repository: string
+  /** `applying` while an enable runs: a record left so was interrupted and is finished by enabling again. */
+  state: 'applying' | 'enabled'
+  updatedAt: string
+  version: string
+}
+
+export const recordName = (repository: string, addon: string) => `mk8s.${repository}.${addon}`
+
+/** The ApplySet id of a parent: base64url(sha256(name.namespace.kind.group)), as KEP-3659 defines it. */
+export function applySetId(name: string, namespace = RECORD_NAMESPACE): string {
+  const hash = createHash('sha256').update(`${name}.${namespace}.ConfigMap.`).digest('base64url')
+  return `applyset-${hash}-v1`
+}
+
+export function recordObject(record: AddonRecord): KubeObject {
+  const name = recordName(record.repository, record.addon)
+  const groupKinds = [...new Set(record.objects.map((o) => (groupOf(o.apiVersion) ? `${o.kind}.${groupOf(o.apiVersion)}` : o.kind)))].sort()
+  const namespaces = [...new Set(record.objects.map((o) => o.namespace).filter((ns): ns is string => !!ns && ns !== RECORD_NAMESPACE))].sort()
+  return {
+    apiVersion: 'v1',
+    data: {
+      addon: record.addon,
+      images: JSON.stringify(record.images),
+      objects: JSON.stringify(record.objects),
+      options: JSON.stringify(record.options),
+      repository: record.repository,
+      state: record.state,
+      updatedAt: record.updatedAt,
+      version: record.version,
+    },
+    kind: 'ConfigMap',
+    metadata: {
+      annotations: {
+        'applyset.kubernetes.io/additional-namespaces': namespaces.join(','),
+        'applyset.kubernetes.io/contains-group-kinds': groupKinds.join(','),
+        'applyset.kubernetes.io/tooling': TOOLING,
+      },
+      labels: {[APPLYSET_ID]: applySetId(name), [RECORD_LABEL]: 'true'},
+      name,
+      namespace: RECORD_NAMESPACE,
+    },
+  }
+}
+
+export function parseRecord(object: KubeObject): AddonRecord | undefined {
+  const data = (object.data ?? {}) as Record<string, string>
+  try {
+    return {
+      addon: data.addon,
+      images: JSON.parse(data.images ?? '{}'),
+      objects: JSON.parse(data.objects ?? '[]'),
+      options: JSON.parse(data.options ?? '{}'),
+      repository: data.repository,
+      state: data.state === 'enabled' ? 'enabled' : 'applying',
+      updatedAt: data.updatedAt,
+      version: data.version,
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** Marks an object as a member of the addon's ApplySet. */
+export function withMembership(object: KubeObject, id: string): KubeObject {
+  return {...object, metadata: {...object.metadata, labels: {...object.metadata.labels, [PART_OF]: id}}}
+}

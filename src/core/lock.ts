@@ -1,0 +1,104 @@
+import {hostname} from 'node:os'
+
+import {UserError} from '../errors.js'
+import {ApiError} from '../kube/http-client.js'
+import type {KubeClient, KubeObject} from '../kube/types.js'
+import {RECORD_NAMESPACE} from './applyset.js'
+
+export const LOCK_NAME = 'mk8s-addons'
+const LEASE_SECONDS = 30
+
+interface LeaseSpec {
+  acquireTime?: string
+  holderIdentity?: string
+  leaseDurationSeconds?: number
+  renewTime?: string
+}
+
+const nowMicro = () => new Date().toISOString().replace('Z', '000Z')
+
+function expired(spec: LeaseSpec): boolean {
+  if (!spec.holderIdentity) return true
+  const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '')
+  return Number.isNaN(renewed) || renewed + (spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < Date.now()
+}
+
+/**
+ * One enable or disable at a time per cluster: a coordination.k8s.io Lease held while mk8s changes addons and
+ * renewed while it works. A lease whose holder stopped renewing (a killed mk8s) is taken over once it expires.
+ */
+export class ClusterLock {
+  readonly holder = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`
+  private renewTimer?: NodeJS.Timeout
+  private lease?: KubeObject
+
+  constructor(private readonly client: KubeClient) {}
+
+  private leaseObject(spec: LeaseSpec, resourceVersion?: string): KubeObject {
+    return {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {name: LOCK_NAME, namespace: RECORD_NAMESPACE, ...(resourceVersion ? {resourceVersion} : {})},
+      spec,
+    }
+  }
+
+  private async tryAcquire(): Promise<LeaseSpec | undefined> {
+    const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE}
+    const current = await this.client.get(ref)
+    const spec: LeaseSpec = {acquireTime: nowMicro(), holderIdentity: this.holder, leaseDurationSeconds: LEASE_SECONDS, renewTime: nowMicro()}
+    try {
+      if (!current) this.lease = await this.client.create(this.leaseObject(spec))
+      else if (expired(current.spec as LeaseSpec)) this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
+      else return current.spec as LeaseSpec
+      return undefined
+    } catch (error) {
+      // Another mk8s created or took the lease between our read and write: it holds it now.
+      if (error instanceof ApiError && (error.code === 409 || error.code === 422)) return {holderIdentity: 'another mk8s'}
+      throw error
+    }
+  }
+
+  /** Waits up to `timeoutMs` for the lease; `onWait` is told once who holds it. */
+  async acquire(timeoutMs: number, onWait?: (holder: string) => void): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let told = false
+    for (;;) {
+      const held = await this.tryAcquire()
+      if (!held) break
+      if (!told) onWait?.(held.holderIdentity ?? 'unknown')
+      told = true
+      if (Date.now() >= deadline) {
+        throw new UserError(
+          `Another mk8s is enabling or disabling addons on this cluster (lease ${RECORD_NAMESPACE}/${LOCK_NAME} held by ${held.holderIdentity}, renewed ${held.renewTime ?? 'never'})`,
+          {suggestions: ['Try again when it has finished; a holder that stopped renewing is taken over after 30s']},
+        )
+      }
+
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+
+    this.renewTimer = setInterval(() => void this.renew(), (LEASE_SECONDS * 1000) / 3)
+    this.renewTimer.unref()
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.lease) return
+    try {
+      this.lease = await this.client.replace({...this.lease, spec: {...(this.lease.spec as LeaseSpec), renewTime: nowMicro()}})
+    } catch {
+      // A missed renewal only shortens the lease; the next one retries.
+    }
+  }
+
+  async release(): Promise<void> {
+    clearInterval(this.renewTimer)
+    if (!this.lease) return
+    const lease = this.lease
+    this.lease = undefined
+    await this.client.delete(
+      {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE},
+      {resourceVersion: lease.metadata.resourceVersion},
+    ).catch(() => {})
+  }
+}

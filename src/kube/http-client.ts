@@ -1,0 +1,275 @@
+import type {KubeConfig} from '@kubernetes/client-node'
+import {Agent, type RequestOptions, request} from 'node:https'
+import {request as httpRequest} from 'node:http'
+
+import {KubeError, UserError} from '../errors.js'
+import {type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef, describeRef} from './types.js'
+
+interface Resource {
+  namespaced: boolean
+  plural: string
+}
+
+interface Status {
+  details?: {causes?: {field?: string; message?: string; reason?: string}[]}
+  message?: string
+  reason?: string
+}
+
+export class ApiError extends KubeError {
+  constructor(
+    message: string,
+    code: number,
+    readonly status: Status,
+  ) {
+    super(message, code)
+    this.name = 'ApiError'
+  }
+}
+
+export interface ConnectOptions {
+  context?: string
+  kubeconfig?: string
+}
+
+/**
+ * Loads a kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else ~/.kube/config) and checks it names
+ * a usable cluster, so a bad kubeconfig is one clear line instead of a silent fallback to localhost:8080.
+ */
+export async function loadKubeConfig(options: ConnectOptions = {}): Promise<KubeConfig> {
+  const {KubeConfig} = await import('@kubernetes/client-node')
+  const kc = new KubeConfig()
+  const source = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'
+  try {
+    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig)
+    else kc.loadFromDefault()
+  } catch (error) {
+    throw new UserError(`Invalid kubeconfig ${source}: ${(error as Error).message.split('\n')[0]}`)
+  }
+
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) throw new UserError(`Context "${options.context}" is not in kubeconfig ${source}`)
+    kc.setCurrentContext(options.context)
+  }
+
+  const cluster = kc.getCurrentCluster()
+  if (!kc.getCurrentContext() || !cluster) {
+    throw new UserError(`No Kubernetes cluster configured: kubeconfig ${source} has no current context`, {
+      suggestions: ['Pass --kubeconfig FILE or --context NAME, or set KUBECONFIG'],
+    })
+  }
+
+  if (!cluster.server) throw new UserError(`Cluster "${cluster.name}" in kubeconfig ${source} has no server`)
+  return kc
+}
+
+/**
+ * A small JSON client for the Kubernetes API over one keep-alive connection pool. It takes credentials from
+ * @kubernetes/client-node's KubeConfig but sends objects untouched: the library's typed serializer drops fields
+ * it does not model, such as x-kubernetes-preserve-unknown-fields in CRDs.
+ */
+export class HttpKubeClient implements KubeClient {
+  readonly requestCounts: Record<string, number> = {}
+  private readonly agent: Agent
+  private readonly discovery = new Map<string, Promise<Map<string, Resource>>>()
+  private readonly url: URL
+
+  private constructor(
+    readonly server: string,
+    private readonly base: RequestOptions,
+  ) {
+    this.url = new URL(server)
+    this.agent = new Agent({
+      ca: base.ca,
+      cert: base.cert,
+      keepAlive: true,
+      key: base.key,
+      maxSockets: 32,
+      rejectUnauthorized: base.rejectUnauthorized,
+    })
+  }
+
+  static async connect(options: ConnectOptions = {}): Promise<HttpKubeClient> {
+    const kc = await loadKubeConfig(options)
+    const base: RequestOptions = {headers: {}}
+    await kc.applyToHTTPSOptions(base)
+    return new HttpKubeClient(kc.getCurrentCluster()!.server.replace(/\/+$/, ''), base)
+  }
+
+  close(): void {
+    this.agent.destroy()
+  }
+
+  private send<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    const headers: Record<string, number | string> = {
+      ...(this.base.headers as Record<string, string>),
+      Accept: 'application/json',
+      ...(payload ? {'Content-Length': payload.length, 'Content-Type': contentType} : {}),
+    }
+    const https = this.url.protocol === 'https:'
+    return new Promise<T>((resolve, reject) => {
+      const req = (https ? request : httpRequest)(
+        {
+          agent: https ? this.agent : undefined,
+          auth: this.base.auth,
+          headers,
+          hostname: this.url.hostname,
+          method,
+          path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
+          port: this.url.port,
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            let parsed: unknown
+            try {
+              parsed = text ? JSON.parse(text) : undefined
+            } catch {
+              parsed = {message: text.trim().slice(0, 200)}
+            }
+
+            const code = res.statusCode ?? 0
+            if (code >= 200 && code < 300) resolve(parsed as T)
+            else {
+              const status = (parsed ?? {}) as Status
+              reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
+            }
+          })
+        },
+      )
+      req.on('timeout', () => req.destroy(new Error('timed out after 30s')))
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'ECONNREFUSED' ? 'connection refused' : error.code ?? error.message
+        reject(new KubeError(`Cannot reach the Kubernetes API server at ${this.server} (${why})`))
+      })
+      if (payload) req.write(payload)
+      req.end()
+    })
+  }
+
+  private resources(apiVersion: string): Promise<Map<string, Resource>> {
+    let found = this.discovery.get(apiVersion)
+    if (!found) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
+      found = this.send<{resources: {kind: string; name: string; namespaced: boolean}[]}>('GET', path).then(
+        (list) => new Map(list.resources.filter((r) => !r.name.includes('/')).map((r) => [r.kind, {namespaced: r.namespaced, plural: r.name}])),
+        (error: unknown) => {
+          this.discovery.delete(apiVersion)
+          if (error instanceof ApiError && error.code === 404) return new Map<string, Resource>()
+          throw error
+        },
+      )
+      this.discovery.set(apiVersion, found)
+    }
+
+    return found
+  }
+
+  private async resource(apiVersion: string, kind: string): Promise<Resource> {
+    let resource = (await this.resources(apiVersion)).get(kind)
+    if (!resource) {
+      // A CRD applied moments ago is not in the cached discovery yet.
+      this.discovery.delete(apiVersion)
+      resource = (await this.resources(apiVersion)).get(kind)
+    }
+
+    if (!resource) throw new KubeError(`The server does not know ${kind} in ${apiVersion}`)
+    return resource
+  }
+
+  private async path(ref: {apiVersion: string; kind: string; name?: string; namespace?: string}, query = ''): Promise<string> {
+    const {namespaced, plural} = await this.resource(ref.apiVersion, ref.kind)
+    const prefix = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`
+    const namespace = namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : ''
+    const name = ref.name ? `/${encodeURIComponent(ref.name)}` : ''
+    return `${prefix}${namespace}/${plural}${name}${query}`
+  }
+
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return (await this.resource(apiVersion, kind)).namespaced
+  }
+
+  async serverVersion(): Promise<string> {
+    return (await this.send<{gitVersion: string}>('GET', '/version')).gitVersion
+  }
+
+  async apply(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
+    const query = new URLSearchParams({fieldManager: options.fieldManager})
+    if (options.force) query.set('force', 'true')
+    if (options.dryRun) query.set('dryRun', 'All')
+    const path = await this.path({...object, ...object.metadata}, `?${query}`)
+    try {
+      return await this.send<KubeObject>('PATCH', path, object, 'application/apply-patch+yaml')
+    } catch (error) {
+      throw explain(error, `apply ${describeRef({...object, ...object.metadata})}`)
+    }
+  }
+
+  async create(object: KubeObject): Promise<KubeObject> {
+    const path = await this.path({apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace})
+    return this.send<KubeObject>('POST', path, object)
+  }
+
+  async replace(object: KubeObject): Promise<KubeObject> {
+    return this.send<KubeObject>('PUT', await this.path({...object, ...object.metadata}), object)
+  }
+
+  async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return await this.send<KubeObject>('GET', await this.path(ref))
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 404) return undefined
+      throw explain(error, `read ${describeRef(ref)}`)
+    }
+  }
+
+  async list(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeObject[]> {
+    const query = new URLSearchParams()
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector)
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector)
+    const path = await this.path({apiVersion, kind, namespace: options.namespace}, query.size > 0 ? `?${query}` : '')
+    try {
+      const list = await this.send<{items: KubeObject[]}>('GET', path)
+      return list.items.map((item) => ({...item, apiVersion, kind}))
+    } catch (error) {
+      throw explain(error, `list ${kind}`)
+    }
+  }
+
+  async delete(ref: ObjectRef, options: {resourceVersion?: string} = {}): Promise<boolean> {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Background',
+      ...(options.resourceVersion ? {preconditions: {resourceVersion: options.resourceVersion}} : {}),
+    }
+    try {
+      await this.send('DELETE', await this.path(ref), body)
+      return true
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 404) return false
+      if (error instanceof KubeError && /does not know/.test(error.message)) return false
+      throw explain(error, `delete ${describeRef(ref)}`)
+    }
+  }
+}
+
+/** One line a user can act on: who was refused what, or which field another manager owns. */
+function explain(error: unknown, action: string): unknown {
+  if (!(error instanceof ApiError)) return error
+  if (error.code === 403) return new ApiError(`Forbidden: cannot ${action}: ${error.message}`, 403, error.status)
+  if (error.code === 401) return new ApiError(`Unauthorized: the API server refused the kubeconfig credentials (${action})`, 401, error.status)
+  if (error.code === 409 && error.status.reason === 'Conflict' && error.status.details?.causes?.length) {
+    const owners = error.status.details.causes.map((cause) => cause.message ?? cause.field).join('; ')
+    const conflict = new ApiError(`Conflict: cannot ${action}: ${owners}`, 409, error.status)
+    conflict.suggestions.push('Use --force-conflicts to take these fields over')
+    return conflict
+  }
+
+  return new ApiError(`Cannot ${action}: ${error.message}`, error.code ?? 0, error.status)
+}

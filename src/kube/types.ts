@@ -1,0 +1,72 @@
+export interface ObjectMeta {
+  annotations?: Record<string, string>
+  creationTimestamp?: string
+  deletionTimestamp?: string
+  generation?: number
+  labels?: Record<string, string>
+  managedFields?: unknown[]
+  name: string
+  namespace?: string
+  resourceVersion?: string
+  uid?: string
+}
+
+export interface KubeObject {
+  apiVersion: string
+  kind: string
+  metadata: ObjectMeta
+  [key: string]: unknown
+}
+
+/** What identifies an object: enough to GET, DELETE or list it. */
+export interface ObjectRef {
+  apiVersion: string
+  kind: string
+  name: string
+  namespace?: string
+}
+
+export const refOf = (object: KubeObject): ObjectRef => ({
+  apiVersion: object.apiVersion,
+  kind: object.kind,
+  name: object.metadata.name,
+  ...(object.metadata.namespace ? {namespace: object.metadata.namespace} : {}),
+})
+
+export const describeRef = (ref: ObjectRef): string => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`
+
+export const refKey = (ref: ObjectRef): string => `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`
+
+export const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '')
+
+export interface ApplyOptions {
+  dryRun?: boolean
+  fieldManager: string
+  force?: boolean
+}
+
+export interface ListOptions {
+  fieldSelector?: string
+  labelSelector?: string
+  namespace?: string
+}
+
+/**
+ * The Kubernetes port: everything mk8s asks of an API server. The real one speaks HTTPS to the server of a
+ * kubeconfig; unit tests hand in a fake.
+ */
+export interface KubeClient {
+  apply(object: KubeObject, options: ApplyOptions): Promise<KubeObject>
+  create(object: KubeObject): Promise<KubeObject>
+  delete(ref: ObjectRef, options?: {resourceVersion?: string}): Promise<boolean>
+  get(ref: ObjectRef): Promise<KubeObject | undefined>
+  isNamespaced(apiVersion: string, kind: string): Promise<boolean>
+  list(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>
+  replace(object: KubeObject): Promise<KubeObject>
+  /** The server's gitVersion, such as v1.34.4. */
+  serverVersion(): Promise<string>
+  /** A short name for error messages: the server URL. */
+  readonly server: string
+  /** Requests made so far by HTTP method, so callers (and tests) can tell reads from writes. */
+  readonly requestCounts: Record<string, number>
+}
