@@ -6,7 +6,7 @@ import {isUserError} from './errors.js'
 export abstract class BaseCommand extends Command {
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (isUserError(error)) {
-      if (this.jsonEnabled()) {
+      if (this.jsonEnabled() || this.argv.includes('--json')) {
         this.logJson({error: {message: error.message, name: error.name}, status: 'failed'})
         this.exit(error.exitCode)
       }

@@ -18,6 +18,8 @@ export interface AddonRecord {
   images: Record<string, string>
   objects: ObjectRef[]
   options: Record<string, OptionValue>
+  /** --image and --registry-mirror given when enabling: reused when the addon is enabled again. */
+  overrides?: {images?: Record<string, string>; registryMirrors?: Record<string, string>}
   repository: string
   /** `applying` while an enable runs: a record left so was interrupted and is finished by enabling again. */
   state: 'applying' | 'enabled'
@@ -44,6 +46,7 @@ export function recordObject(record: AddonRecord): KubeObject {
       images: JSON.stringify(record.images),
       objects: JSON.stringify(record.objects),
       options: JSON.stringify(record.options),
+      overrides: JSON.stringify(record.overrides ?? {}),
       repository: record.repository,
       state: record.state,
       updatedAt: record.updatedAt,
@@ -71,6 +74,7 @@ export function parseRecord(object: KubeObject): AddonRecord | undefined {
       images: JSON.parse(data.images ?? '{}'),
       objects: JSON.parse(data.objects ?? '[]'),
       options: JSON.parse(data.options ?? '{}'),
+      overrides: JSON.parse(data.overrides ?? '{}'),
       repository: data.repository,
       state: data.state === 'enabled' ? 'enabled' : 'applying',
       updatedAt: data.updatedAt,

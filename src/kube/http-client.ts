@@ -1,8 +1,8 @@
-import type {KubeConfig} from '@kubernetes/client-node'
-import {Agent, type RequestOptions, request} from 'node:https'
+import {Agent, request} from 'node:https'
 import {request as httpRequest} from 'node:http'
 
-import {KubeError, UserError} from '../errors.js'
+import {KubeError} from '../errors.js'
+import {type ConnectOptions, type Credentials, loadCredentials} from './kubeconfig.js'
 import {type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef, describeRef} from './types.js'
 
 interface Resource {
@@ -27,58 +27,21 @@ export class ApiError extends KubeError {
   }
 }
 
-export interface ConnectOptions {
-  context?: string
-  kubeconfig?: string
-}
-
 /**
- * Loads a kubeconfig as kubectl does (--kubeconfig, else $KUBECONFIG, else ~/.kube/config) and checks it names
- * a usable cluster, so a bad kubeconfig is one clear line instead of a silent fallback to localhost:8080.
- */
-export async function loadKubeConfig(options: ConnectOptions = {}): Promise<KubeConfig> {
-  const {KubeConfig} = await import('@kubernetes/client-node')
-  const kc = new KubeConfig()
-  const source = options.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'
-  try {
-    if (options.kubeconfig) kc.loadFromFile(options.kubeconfig)
-    else kc.loadFromDefault()
-  } catch (error) {
-    throw new UserError(`Invalid kubeconfig ${source}: ${(error as Error).message.split('\n')[0]}`)
-  }
-
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new UserError(`Context "${options.context}" is not in kubeconfig ${source}`)
-    kc.setCurrentContext(options.context)
-  }
-
-  const cluster = kc.getCurrentCluster()
-  if (!kc.getCurrentContext() || !cluster) {
-    throw new UserError(`No Kubernetes cluster configured: kubeconfig ${source} has no current context`, {
-      suggestions: ['Pass --kubeconfig FILE or --context NAME, or set KUBECONFIG'],
-    })
-  }
-
-  if (!cluster.server) throw new UserError(`Cluster "${cluster.name}" in kubeconfig ${source} has no server`)
-  return kc
-}
-
-/**
- * A small JSON client for the Kubernetes API over one keep-alive connection pool. It takes credentials from
- * @kubernetes/client-node's KubeConfig but sends objects untouched: the library's typed serializer drops fields
- * it does not model, such as x-kubernetes-preserve-unknown-fields in CRDs.
+ * A small JSON client for the Kubernetes API over one keep-alive connection pool. It sends objects untouched:
+ * @kubernetes/client-node's typed serializer drops fields it does not model, such as
+ * x-kubernetes-preserve-unknown-fields in CRDs, and importing its generated API costs most of a second.
  */
 export class HttpKubeClient implements KubeClient {
   readonly requestCounts: Record<string, number> = {}
   private readonly agent: Agent
   private readonly discovery = new Map<string, Promise<Map<string, Resource>>>()
   private readonly url: URL
+  readonly server: string
 
-  private constructor(
-    readonly server: string,
-    private readonly base: RequestOptions,
-  ) {
-    this.url = new URL(server)
+  private constructor(private readonly base: Credentials) {
+    this.server = base.server
+    this.url = new URL(base.server)
     this.agent = new Agent({
       ca: base.ca,
       cert: base.cert,
@@ -86,14 +49,12 @@ export class HttpKubeClient implements KubeClient {
       key: base.key,
       maxSockets: 32,
       rejectUnauthorized: base.rejectUnauthorized,
+      servername: base.servername,
     })
   }
 
   static async connect(options: ConnectOptions = {}): Promise<HttpKubeClient> {
-    const kc = await loadKubeConfig(options)
-    const base: RequestOptions = {headers: {}}
-    await kc.applyToHTTPSOptions(base)
-    return new HttpKubeClient(kc.getCurrentCluster()!.server.replace(/\/+$/, ''), base)
+    return new HttpKubeClient(await loadCredentials(options))
   }
 
   close(): void {
@@ -104,7 +65,7 @@ export class HttpKubeClient implements KubeClient {
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const headers: Record<string, number | string> = {
-      ...(this.base.headers as Record<string, string>),
+      ...this.base.headers,
       Accept: 'application/json',
       ...(payload ? {'Content-Length': payload.length, 'Content-Type': contentType} : {}),
     }
@@ -245,7 +206,7 @@ export class HttpKubeClient implements KubeClient {
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
-      propagationPolicy: 'Background',
+      propagationPolicy: 'Foreground',
       ...(options.resourceVersion ? {preconditions: {resourceVersion: options.resourceVersion}} : {}),
     }
     try {

@@ -1,0 +1,103 @@
+import {UserError} from '../errors.js'
+import {readinessOf} from '../kube/readiness.js'
+import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
+import {describeRef, refKey, refOf} from '../kube/types.js'
+import {type AddonEntry, addonId} from '../models/addon.js'
+import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName} from './applyset.js'
+import type {AddonCatalog} from './catalog.js'
+
+export type Health = 'degraded' | 'progressing' | 'ready'
+
+export interface AddonState {
+  description: string
+  health?: Health
+  /** Why an enabled addon is not ready: missing or unready members. */
+  issues?: string[]
+  name: string
+  repository: string
+  status: 'disabled' | 'enabled'
+  version: string
+}
+
+export interface ClusterStatus {
+  addons: AddonState[]
+  running: boolean
+  server: string
+  serverVersion?: string
+}
+
+/** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
+export async function clusterStatus(client: KubeClient, catalog: AddonCatalog): Promise<ClusterStatus> {
+  const serverVersion = await client.serverVersion()
+  const recordObjects = await client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
+  const records = recordObjects.map(parseRecord).filter((r): r is AddonRecord => r !== undefined)
+  const health = await membersHealth(client, records)
+  const byId = new Map(records.map((r) => [`${r.repository}/${r.addon}`, r]))
+  const entries = new Map<string, AddonEntry | AddonRecord>(catalog.available().map((e) => [addonId(e), e]))
+  // An addon enabled from a repository that is gone since is still enabled.
+  for (const record of records) if (!entries.has(`${record.repository}/${record.addon}`)) entries.set(`${record.repository}/${record.addon}`, record)
+  const addons = [...entries.entries()].map(([id, entry]): AddonState => {
+    const record = byId.get(id)
+    const name = 'name' in entry ? entry.name : entry.addon
+    const base = {description: 'description' in entry ? entry.description : '', name, repository: entry.repository, version: record?.version ?? entry.version}
+    if (!record) return {...base, status: 'disabled'}
+    return {...base, ...health.get(id)!, status: 'enabled'}
+  })
+  addons.sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
+  return {addons, running: true, server: client.server, serverVersion}
+}
+
+async function membersHealth(client: KubeClient, records: AddonRecord[]): Promise<Map<string, {health: Health; issues: string[]}>> {
+  const ids = records.map((r) => applySetId(recordName(r.repository, r.addon)))
+  const kinds = new Map<string, ObjectRef>()
+  for (const record of records) for (const ref of record.objects) kinds.set(`${ref.apiVersion}|${ref.kind}`, ref)
+  const live = new Map<string, KubeObject>()
+  const selector = `${PART_OF} in (${ids.join(',')})`
+  await Promise.all(
+    [...kinds.values()].map(async ({apiVersion, kind}) => {
+      const items = await client.list(apiVersion, kind, {labelSelector: selector}).catch((error: unknown) => {
+        if (error instanceof UserError) return []
+        throw error
+      })
+      for (const item of items) live.set(refKey(refOf(item)), item)
+    }),
+  )
+  const result = new Map<string, {health: Health; issues: string[]}>()
+  for (const record of records) {
+    const issues: string[] = []
+    let health: Health = record.state === 'applying' ? 'progressing' : 'ready'
+    if (record.state === 'applying') issues.push('an enable has not finished: enable it again to complete it')
+    for (const ref of record.objects) {
+      const object = live.get(refKey(ref))
+      if (!object) {
+        health = 'degraded'
+        issues.push(`${describeRef(ref)} is missing`)
+        continue
+      }
+
+      const readiness = readinessOf(object)
+      if (readiness.state === 'failed') health = 'degraded'
+      if (readiness.state === 'pending' && health === 'ready') health = 'progressing'
+      if (readiness.state !== 'ready') issues.push(`${describeRef(ref)}: ${readiness.reason}`)
+    }
+
+    result.set(`${record.repository}/${record.addon}`, {health, issues})
+  }
+
+  return result
+}
+
+/** Waits until the API server answers and at least one node is Ready; 0 waits forever, as MicroK8s does. */
+export async function waitClusterReady(client: KubeClient, timeoutMs: number): Promise<boolean> {
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY
+  for (;;) {
+    try {
+      const nodes = await client.list('v1', 'Node')
+      const ready = nodes.some((n) => ((n.status as {conditions?: {status: string; type: string}[]})?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'))
+      if (ready) return true
+    } catch {}
+
+    if (Date.now() >= deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+  }
+}

@@ -1,0 +1,141 @@
+import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
+import {parse} from 'yaml'
+
+import {UserError} from '../errors.js'
+
+export interface ConnectOptions {
+  context?: string
+  kubeconfig?: string
+}
+
+/** What an HTTPS request to the API server needs: the server URL, TLS material and auth headers. */
+export interface Credentials {
+  auth?: string
+  ca?: Buffer
+  cert?: Buffer
+  headers: Record<string, string>
+  key?: Buffer
+  rejectUnauthorized?: boolean
+  server: string
+  servername?: string
+}
+
+interface Named<T> {
+  name: string
+  [key: string]: unknown
+  value: T
+}
+
+interface RawConfig {
+  clusters?: {cluster: Record<string, unknown>; name: string}[]
+  contexts?: {context: {cluster: string; namespace?: string; user: string}; name: string}[]
+  'current-context'?: string
+  users?: {name: string; user: Record<string, unknown>}[]
+}
+
+function files(options: ConnectOptions): {label: string; paths: string[]} {
+  if (options.kubeconfig) return {label: options.kubeconfig, paths: [options.kubeconfig]}
+  const env = process.env.KUBECONFIG
+  if (env) return {label: env, paths: env.split(':').filter(Boolean)}
+  const fallback = join(homedir(), '.kube', 'config')
+  return {label: fallback, paths: [fallback]}
+}
+
+/**
+ * Reads kubeconfig files as kubectl does: --kubeconfig, else every file of $KUBECONFIG merged (the first to define
+ * a name wins), else ~/.kube/config. Paths inside a file are relative to that file.
+ */
+function load(options: ConnectOptions) {
+  const {label, paths} = files(options)
+  const clusters = new Map<string, Named<Record<string, unknown>>>()
+  const users = new Map<string, Named<Record<string, unknown>>>()
+  const contexts = new Map<string, {cluster: string; user: string}>()
+  let current: string | undefined
+  let read = 0
+  for (const path of paths) {
+    let raw: RawConfig
+    try {
+      raw = (parse(readFileSync(path, 'utf8')) ?? {}) as RawConfig
+      read++
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' && !options.kubeconfig && paths.length > 1) continue
+      throw new UserError(`Invalid kubeconfig ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0]}`)
+    }
+
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`Invalid kubeconfig ${path}: not a kubeconfig mapping`)
+    const base = dirname(resolve(path))
+    for (const c of raw.clusters ?? []) if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: {...c.cluster, base}})
+    for (const u of raw.users ?? []) if (u?.name && !users.has(u.name)) users.set(u.name, {name: u.name, value: {...u.user, base}})
+    for (const c of raw.contexts ?? []) if (c?.name && !contexts.has(c.name)) contexts.set(c.name, c.context)
+    current ??= raw['current-context'] || undefined
+  }
+
+  if (read === 0) throw new UserError(`Invalid kubeconfig ${label}: no such file`)
+  return {clusters, contexts, current, label, users}
+}
+
+function material(base: string, file: unknown, data: unknown): Buffer | undefined {
+  if (typeof data === 'string' && data) return Buffer.from(data, 'base64')
+  if (typeof file === 'string' && file) return readFileSync(isAbsolute(file) ? file : join(base, file))
+  return undefined
+}
+
+/** Credentials of the chosen context; exec and auth-provider users are left to @kubernetes/client-node. */
+export async function loadCredentials(options: ConnectOptions = {}): Promise<Credentials> {
+  const config = load(options)
+  const contextName = options.context ?? config.current
+  if (!contextName) {
+    throw new UserError(`No Kubernetes cluster configured: kubeconfig ${config.label} has no current context`, {
+      suggestions: ['Pass --kubeconfig FILE or --context NAME, or set KUBECONFIG'],
+    })
+  }
+
+  const context = config.contexts.get(contextName)
+  if (!context) throw new UserError(`Context "${contextName}" is not in kubeconfig ${config.label}`)
+  const cluster = config.clusters.get(context.cluster)?.value
+  if (!cluster) throw new UserError(`Context "${contextName}" names cluster "${context.cluster}", which is not in kubeconfig ${config.label}`)
+  if (typeof cluster.server !== 'string' || !cluster.server) throw new UserError(`Cluster "${context.cluster}" in kubeconfig ${config.label} has no server`)
+  const user = config.users.get(context.user)?.value ?? {}
+  if (user.exec || user['auth-provider']) return pluginCredentials(options, contextName)
+  const base = cluster.base as string
+  const userBase = (user.base as string) ?? base
+  try {
+    const headers: Record<string, string> = {}
+    const token = typeof user.token === 'string' ? user.token : typeof user.tokenFile === 'string' ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : join(userBase, user.tokenFile), 'utf8').trim() : undefined
+    if (token) headers.Authorization = `Bearer ${token}`
+    if (typeof user.as === 'string') headers['Impersonate-User'] = user.as
+    return {
+      auth: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
+      ca: material(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
+      cert: material(userBase, user['client-certificate'], user['client-certificate-data']),
+      headers,
+      key: material(userBase, user['client-key'], user['client-key-data']),
+      rejectUnauthorized: cluster['insecure-skip-tls-verify'] === true ? false : undefined,
+      server: cluster.server.replace(/\/+$/, ''),
+      servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error
+    throw new UserError(`Invalid kubeconfig ${config.label}: ${(error as Error).message.split('\n')[0]}`)
+  }
+}
+
+/** exec and auth-provider plugins: @kubernetes/client-node runs them (it is loaded only for such users). */
+async function pluginCredentials(options: ConnectOptions, context: string): Promise<Credentials> {
+  const {KubeConfig} = await import('@kubernetes/client-node')
+  const kc = new KubeConfig()
+  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig)
+  else kc.loadFromDefault()
+  kc.setCurrentContext(context)
+  const opts: {auth?: string; ca?: Buffer; cert?: Buffer; headers?: Record<string, string>; key?: Buffer; rejectUnauthorized?: boolean} = {headers: {}}
+  try {
+    await kc.applyToHTTPSOptions(opts as never)
+  } catch (error) {
+    throw new UserError(`Cannot get credentials for context "${context}": ${(error as Error).message.split('\n')[0]}`)
+  }
+
+  return {...opts, headers: opts.headers ?? {}, server: kc.getCurrentCluster()!.server.replace(/\/+$/, '')}
+}
