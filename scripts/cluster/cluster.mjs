@@ -132,13 +132,14 @@ function isOurs(pid, command) {
   }
 }
 
-async function stop(dir, name, command) {
+// kube-apiserver stops listening at once on SIGTERM but lingers for seconds after; nothing is lost by not waiting.
+async function stop(dir, name, command, graceMs = 5000) {
   const file = join(dir, 'pids', `${name}.pid`)
   if (!existsSync(file)) return
   const pid = Number(readFileSync(file, 'utf8'))
   if (isOurs(pid, command)) {
     process.kill(pid, 'SIGTERM')
-    for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
+    for (let i = 0; i < graceMs / 100 && isOurs(pid, command); i++) await sleep(100)
     if (isOurs(pid, command)) process.kill(pid, 'SIGKILL')
     for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
   }
@@ -209,14 +210,14 @@ async function startApiserver(dir, bin) {
 /** Re-reads node-1's kube-apiserver args file, restarts only the API server, and returns once /readyz is ok. */
 export async function restartApiserver(dir = defaultClusterDir) {
   const state = readState(dir)
-  await stop(dir, 'kube-apiserver', join(state.bin, 'kube-apiserver'))
+  await stop(dir, 'kube-apiserver', join(state.bin, 'kube-apiserver'), 1000)
   const port = await startApiserver(dir, state.bin)
   writeFileSync(join(dir, 'state.json'), JSON.stringify({...state, apiserverPort: port}, null, 2))
   log(`kube-apiserver restarted on 127.0.0.1:${port}`)
 }
 
 function kubectl(dir, bin, ...args) {
-  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', input: args.includes('-f') ? undefined : ''})
+  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 }
 
 function kubectlApply(dir, bin, manifest) {

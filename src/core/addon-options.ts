@@ -76,6 +76,12 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
       continue
     }
 
+    // An empty positional (`dns::10.0.0.1`) keeps the default, as an empty $1 does in MicroK8s hooks.
+    if (token === '') {
+      position++
+      continue
+    }
+
     if (position >= positional.length) {
       throw new UserError(
         `${id} takes ${positional.length === 0 ? 'no' : `at most ${positional.length}`} positional argument${positional.length === 1 ? '' : 's'}; "${token}" is one too many`,
@@ -83,8 +89,7 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
     }
 
     const [name] = positional[position++]
-    // An empty positional (`dns::10.0.0.1`) keeps the default, as an empty $1 does in MicroK8s hooks.
-    if (token !== '') put(name, token, `argument ${position} ("${token}")`)
+    put(name, token, `argument ${position} ("${token}")`)
   }
 
   for (const assignment of inputs.set ?? []) {

@@ -6,7 +6,8 @@ import type {KubeClient, KubeObject} from '../kube/types.js'
 import {RECORD_NAMESPACE} from './applyset.js'
 
 export const LOCK_NAME = 'mk8s-addons'
-const LEASE_SECONDS = 30
+// MK8S_LOCK_LEASE_SECONDS shortens the lease for tests of a killed holder.
+const LEASE_SECONDS = Number(process.env.MK8S_LOCK_LEASE_SECONDS) || 30
 
 interface LeaseSpec {
   acquireTime?: string
@@ -71,7 +72,7 @@ export class ClusterLock {
       if (Date.now() >= deadline) {
         throw new UserError(
           `Another mk8s is enabling or disabling addons on this cluster (lease ${RECORD_NAMESPACE}/${LOCK_NAME} held by ${held.holderIdentity}, renewed ${held.renewTime ?? 'never'})`,
-          {suggestions: ['Try again when it has finished; a holder that stopped renewing is taken over after 30s']},
+          {suggestions: [`Try again when it has finished; a holder that stopped renewing is taken over after ${LEASE_SECONDS}s`]},
         )
       }
 

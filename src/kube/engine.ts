@@ -107,7 +107,14 @@ async function latestWarnings(client: KubeClient, refs: ObjectRef[]): Promise<Ma
     const sorted = events.sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
     for (const event of sorted) {
       const involved = event.involvedObject as {kind: string; name: string; namespace?: string}
-      warnings.set(`${involved.kind}|${involved.namespace ?? ''}|${involved.name}`, `${String(event.reason)}: ${String(event.message)}`)
+      const text = `${String(event.reason)}: ${String(event.message)}`
+      warnings.set(`${involved.kind}|${involved.namespace ?? ''}|${involved.name}`, text)
+      // A workload's own events rarely say why it is stuck; its pods' and ReplicaSets' do (FailedScheduling, ...).
+      for (const ref of refs) {
+        if (ref.namespace === involved.namespace && involved.name.startsWith(`${ref.name}-`)) {
+          warnings.set(`${ref.kind}|${ref.namespace ?? ''}|${ref.name}`, `${involved.kind} ${involved.name}: ${text}`)
+        }
+      }
     }
   }
 

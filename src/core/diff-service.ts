@@ -1,0 +1,74 @@
+import {createTwoFilesPatch} from 'diff'
+import {stringify} from 'yaml'
+
+import {FIELD_MANAGER, normalizeNamespaces, parallel} from '../kube/engine.js'
+import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from '../kube/types.js'
+import {addonId} from '../models/addon.js'
+import type {ImageOverrides} from '../render/images.js'
+import {readValuesFiles} from './addon-options.js'
+import {declarativeAddon, planAddon} from './addon-plan.js'
+import {applySetId, parseRecord, recordName, RECORD_NAMESPACE, withMembership} from './applyset.js'
+import type {AddonCatalog} from './catalog.js'
+
+export interface ObjectDiff {
+  change: 'create' | 'prune' | 'update'
+  patch?: string
+  ref: ObjectRef
+}
+
+export interface DiffResult {
+  addon: string
+  changes: ObjectDiff[]
+  notices: string[]
+  unchanged: number
+}
+
+/** Fields the server owns or rewrites on every write; comparing them would show noise, not changes. */
+function comparable(object: KubeObject | undefined): string {
+  if (!object) return ''
+  const {metadata, status: _status, ...rest} = object
+  const {creationTimestamp: _c, generation: _g, managedFields: _m, resourceVersion: _r, uid: _u, ...meta} = metadata
+  const annotations = {...meta.annotations}
+  delete annotations['deployment.kubernetes.io/revision']
+  return stringify({...rest, metadata: {...meta, ...(Object.keys(annotations).length > 0 ? {annotations} : {annotations: undefined})}}, {lineWidth: 0})
+}
+
+/**
+ * What enabling an addon would change: each rendered object is server-side applied as a dry run and compared with
+ * the live object; members of the addon's record that it no longer renders would be pruned.
+ */
+export async function diffAddon(
+  client: KubeClient,
+  catalog: AddonCatalog,
+  cluster: {arch: string; version: string},
+  options: {imageOverrides?: ImageOverrides; set?: string[]; tokens: string[]; valuesFiles?: string[]},
+): Promise<DiffResult> {
+  const {notices, requests} = catalog.parse(options.tokens)
+  if (requests.length !== 1) throw new (await import('../errors.js')).UserError('diff takes one addon')
+  const addon = await declarativeAddon(catalog, requests[0], cluster.arch)
+  const values = await readValuesFiles(options.valuesFiles)
+  const recordObject = await client.get({apiVersion: 'v1', kind: 'ConfigMap', name: recordName(addon.entry.repository, addon.entry.name), namespace: RECORD_NAMESPACE})
+  const record = recordObject ? parseRecord(recordObject) : undefined
+  const plan = await planAddon(
+    addon,
+    {args: requests[0].args, imageOverrides: {images: {...record?.overrides?.images, ...options.imageOverrides?.images}, registryMirrors: {...record?.overrides?.registryMirrors, ...options.imageOverrides?.registryMirrors}}, set: options.set, values},
+    cluster,
+  )
+  const id = applySetId(recordName(addon.entry.repository, addon.entry.name))
+  const objects = await normalizeNamespaces(client, plan.objects.map(({object}) => withMembership(object as KubeObject, id)))
+  const changes: ObjectDiff[] = []
+  let unchanged = 0
+  await parallel(objects, 16, async (object) => {
+    const ref = refOf(object)
+    const live = await client.get(ref)
+    const desired = await client.apply(object, {dryRun: true, fieldManager: FIELD_MANAGER})
+    const before = comparable(live)
+    const after = comparable(desired)
+    if (before === after) unchanged++
+    else changes.push({change: live ? 'update' : 'create', patch: createTwoFilesPatch(`live/${describeRef(ref)}`, `mk8s/${describeRef(ref)}`, before, after, '', '', {context: 3}), ref})
+  })
+  const rendered = new Set(objects.map((o) => refKey(refOf(o))))
+  for (const ref of record?.objects ?? []) if (!rendered.has(refKey(ref))) changes.push({change: 'prune', ref})
+  changes.sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)))
+  return {addon: addonId(addon.entry), changes, notices, unchanged}
+}
