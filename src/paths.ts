@@ -1,9 +1,16 @@
+import {existsSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** The package root: dist/paths.js and src/paths.ts both sit one level below it. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The package root: the nearest folder above this module with package.json (src/, dist/ and dist/bundle/ alike). */
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir)
+  return dir
+}
+
+export const packageRoot = findPackageRoot()
 export const bundledAddonsDir = join(packageRoot, 'addons')
 export const templatesDir = join(packageRoot, 'templates')
 

@@ -1,4 +1,6 @@
 import type {ErrorObject, ValidateFunction} from 'ajv'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import {type Problem, ValidationError} from '../errors.js'
 import {type FieldPath, type YamlSource, formatFieldPath} from './yaml-source.js'
@@ -9,7 +11,8 @@ const compiled = new Map<SchemaName, ValidateFunction>()
 
 /** The validators the build generated as code (dist/schemas/validators.js); absent when running from src. */
 async function precompiled(): Promise<Record<string, ValidateFunction> | undefined> {
-  const generated = '../schemas/validators.js'
+  const {packageRoot} = await import('../paths.js')
+  const generated = pathToFileURL(join(packageRoot, 'dist', 'schemas', 'validators.js')).href
   try {
     return (await import(generated)) as Record<string, ValidateFunction>
   } catch (error) {
