@@ -1,0 +1,95 @@
+import {describe, expect, it} from 'vitest'
+
+import {AddonService} from '../../src/core/addon-service.js'
+import {AddonCatalog} from '../../src/core/catalog.js'
+import {RepoService} from '../../src/core/repo-service.js'
+import {commitAll, declarativeRepoFiles, gitRepo, tempDir, writeTree} from '../helpers/repos.js'
+import {FakeKubeClient, deploymentsBecomeAvailable} from '../helpers/fake-kube.js'
+
+const cluster = {arch: 'amd64', version: '1.34.0'}
+
+async function setup(extraTemplate = '') {
+  const home = tempDir('mk8s-home-')
+  const env = {...process.env, MK8S_HOME: home}
+  const files = declarativeRepoFiles(extraTemplate ? {'extra.yaml.hbs': extraTemplate} : {})
+  const source = gitRepo(files)
+  const repos = new RepoService({env})
+  await repos.add('t', source)
+  const client = new FakeKubeClient()
+  client.onWrite = deploymentsBecomeAvailable
+  const notices: string[] = []
+  const service = async () =>
+    new AddonService(client, await AddonCatalog.load({env}), cluster, {notice: (line) => notices.push(line), step: (_t, run) => run(() => {})})
+  return {client, notices, repos, service, source}
+}
+
+const kinds = (client: FakeKubeClient) => [...client.objects.values()].map((o) => `${o.kind}/${o.metadata.name}`).sort()
+
+describe('AddonService with a fake API server', () => {
+  it('enables, then enabling again makes no write, then disable removes exactly what it applied', async () => {
+    const {client, notices, service} = await setup()
+    const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(first.addons.map((a) => a.status)).toEqual(['enabled'])
+    expect(kinds(client)).toEqual(['ConfigMap/mk8s.t.demo', 'Deployment/demo'])
+
+    const writesBefore = client.writes()
+    const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(again.addons.map((a) => a.status)).toEqual(['already-enabled'])
+    expect(client.writes()).toBe(writesBefore)
+    expect(notices).toContain('Addon t/demo is already enabled')
+
+    const disabled = await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(disabled.addons.map((a) => a.status)).toEqual(['disabled'])
+    expect(kinds(client)).toEqual([])
+  })
+
+  it('re-applies when options change, and prunes what a new version drops', async () => {
+    const extra = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: default}\ndata: {a: b}\n'
+    const {client, repos, service, source} = await setup(extra)
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(kinds(client)).toContain('ConfigMap/extra')
+    const changed = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo:3']})
+    expect(changed.addons[0].status).toBe('enabled')
+    expect((client.objects.get('apps/v1|Deployment|default|demo')!.spec as {replicas: number}).replicas).toBe(3)
+
+    writeTree(source, {'addons/demo/addon.yaml': declarativeRepoFiles()['addons/demo/addon.yaml'].replace('version: 1.0.0', 'version: 2.0.0')})
+    const git = await import('node:child_process')
+    git.execFileSync('git', ['rm', '-q', 'addons/demo/extra.yaml.hbs'], {cwd: source})
+    commitAll(source, 'v2 drops extra')
+    await repos.update('t')
+    const upgraded = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(upgraded.addons[0].pruned.map((r) => r.name)).toEqual(['extra'])
+    expect(kinds(client)).toEqual(['ConfigMap/mk8s.t.demo', 'Deployment/demo'])
+    // The options it was enabled with are kept across the upgrade.
+    expect((client.objects.get('apps/v1|Deployment|default|demo')!.spec as {replicas: number}).replicas).toBe(3)
+  })
+
+  it('reports a timeout as a failed addon and leaves the record applying', async () => {
+    const {client, service} = await setup()
+    client.onWrite = () => {}
+    const result = await (await service()).enable({timeoutMs: 50, tokens: ['t/demo']})
+    expect(result.ok).toBe(false)
+    expect(result.addons[0]).toMatchObject({status: 'failed'})
+    expect(result.addons[0].message).toContain('Deployment default/demo')
+    expect((client.objects.get('v1|ConfigMap|kube-system|mk8s.t.demo')!.data as {state: string}).state).toBe('applying')
+  })
+
+  it('plans without a cluster write on --dry-run', async () => {
+    const {client, service} = await setup()
+    const client_ = await (await service()).enable({dryRun: 'client', timeoutMs: 1000, tokens: ['t/demo']})
+    expect(client_.addons[0].status).toBe('planned')
+    expect(client_.addons[0].rendered?.map((o) => o.kind)).toEqual(['Deployment'])
+    const server = await (await service()).enable({dryRun: 'server', timeoutMs: 1000, tokens: ['t/demo']})
+    expect(server.addons[0].status).toBe('planned')
+    expect(client.writes()).toBe(client.requestCounts.PATCH)
+    expect(client.objects.size).toBe(0)
+  })
+
+  it('says not found for an unknown repo/name and continues, as MicroK8s does', async () => {
+    const {notices, service} = await setup()
+    const result = await (await service()).enable({timeoutMs: 1000, tokens: ['t/nope']})
+    expect(result.addons.map((a) => a.status)).toEqual(['not-found'])
+    expect(result.ok).toBe(true)
+    expect(notices).toContain('Addon t/nope not found')
+  })
+})

@@ -1,0 +1,146 @@
+import {describe, expect, it} from 'vitest'
+
+import {applySetId, parseRecord, recordObject} from '../../src/core/applyset.js'
+import {ClusterLock} from '../../src/core/lock.js'
+import {NotReadyError, applyObjects, deleteObjects, normalizeNamespaces, waitReady} from '../../src/kube/engine.js'
+import {byPhase, phaseOf} from '../../src/kube/order.js'
+import {readinessOf} from '../../src/kube/readiness.js'
+import {type KubeObject, refOf} from '../../src/kube/types.js'
+import {FakeKubeClient} from '../helpers/fake-kube.js'
+
+const obj = (kind: string, name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
+  apiVersion: kind === 'Deployment' ? 'apps/v1' : kind === 'CustomResourceDefinition' ? 'apiextensions.k8s.io/v1' : kind.includes('Role') ? 'rbac.authorization.k8s.io/v1' : 'v1',
+  kind,
+  metadata: {name, ...(kind === 'Namespace' || kind.startsWith('Cluster') || kind === 'CustomResourceDefinition' ? {} : {namespace: 'x'})},
+  ...extra,
+})
+
+describe('apply order', () => {
+  it('puts namespaces and CRDs first, RBAC, config, services, workloads, webhooks last; unknown kinds with workloads', () => {
+    const kinds = ['ValidatingWebhookConfiguration', 'Deployment', 'Service', 'ConfigMap', 'ClusterRole', 'Namespace', 'CustomResourceDefinition', 'Widget', 'APIService']
+    expect(byPhase(kinds.map((kind) => ({kind}))).map((phase) => phase.map((o) => o.kind))).toEqual([
+      ['Namespace', 'CustomResourceDefinition'],
+      ['ClusterRole'],
+      ['ConfigMap'],
+      ['Service'],
+      ['Deployment', 'Widget'],
+      ['ValidatingWebhookConfiguration', 'APIService'],
+    ])
+    expect(phaseOf('Ingress')).toBe(4)
+  })
+
+  it('applies phase by phase, records the order, and waits for CRDs to be Established before the rest', async () => {
+    const client = new FakeKubeClient()
+    const order: string[] = []
+    client.onWrite = (o) => {
+      order.push(o.kind)
+      if (o.kind === 'CustomResourceDefinition') o.status = {conditions: [{status: 'True', type: 'Established'}]}
+    }
+
+    await applyObjects(client, [obj('Deployment', 'd'), obj('Service', 's'), obj('CustomResourceDefinition', 'c'), obj('Namespace', 'x')], {timeoutMs: 1000})
+    // Objects of one phase go out together, so only the phases are ordered.
+    expect(order.slice(0, 2).sort()).toEqual(['CustomResourceDefinition', 'Namespace'])
+    expect(order.slice(2)).toEqual(['Service', 'Deployment'])
+  })
+
+  it('sets the namespace of namespaced objects and drops it from cluster-scoped ones', async () => {
+    const client = new FakeKubeClient()
+    const [cm, role] = await normalizeNamespaces(client, [
+      {apiVersion: 'v1', kind: 'ConfigMap', metadata: {name: 'a'}},
+      {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name: 'r', namespace: 'oops'}},
+    ])
+    expect(cm.metadata.namespace).toBe('default')
+    expect(role.metadata.namespace).toBeUndefined()
+  })
+
+  it('deletes in reverse order and waits until each object is gone', async () => {
+    const client = new FakeKubeClient()
+    await applyObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')], {timeoutMs: 1000})
+    const deleted: string[] = []
+    const original = client.delete.bind(client)
+    client.delete = async (ref, options) => {
+      deleted.push(ref.kind)
+      return original(ref, options)
+    }
+
+    await deleteObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')].map(refOf), {timeoutMs: 1000})
+    expect(deleted).toEqual(['ConfigMap', 'ClusterRole', 'Namespace'])
+    expect(client.objects.size).toBe(0)
+  })
+})
+
+describe('readiness', () => {
+  const deployment = (status: Record<string, unknown>, spec: Record<string, unknown> = {replicas: 2}) =>
+    ({...obj('Deployment', 'd'), metadata: {generation: 2, name: 'd', namespace: 'x'}, spec, status}) as KubeObject
+
+  it('follows the Deployment rollout', () => {
+    expect(readinessOf(deployment({observedGeneration: 1})).state).toBe('pending')
+    expect(readinessOf(deployment({availableReplicas: 1, observedGeneration: 2, replicas: 2, updatedReplicas: 2}))).toEqual({reason: '1 of 2 replicas available', state: 'pending'})
+    expect(readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 3, updatedReplicas: 2}))).toEqual({reason: '1 old replicas pending termination', state: 'pending'})
+    expect(readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 2, updatedReplicas: 2})).state).toBe('ready')
+    expect(readinessOf(deployment({conditions: [{message: 'stuck', reason: 'ProgressDeadlineExceeded', status: 'False', type: 'Progressing'}], observedGeneration: 2}))).toEqual({reason: 'stuck', state: 'failed'})
+  })
+
+  it('knows DaemonSets, StatefulSets, Jobs, CRDs, APIServices and PVCs', () => {
+    const ds = {...obj('DaemonSet', 'ds'), metadata: {generation: 1, name: 'ds'}, status: {desiredNumberScheduled: 3, numberAvailable: 2, observedGeneration: 1, updatedNumberScheduled: 3}}
+    expect(readinessOf(ds)).toEqual({reason: '2 of 3 pods available', state: 'pending'})
+    const sts = {...obj('StatefulSet', 's'), metadata: {generation: 1, name: 's'}, spec: {replicas: 2}, status: {observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2}}
+    expect(readinessOf(sts).state).toBe('ready')
+    expect(readinessOf({...obj('Job', 'j'), status: {conditions: [{status: 'True', type: 'Complete'}]}}).state).toBe('ready')
+    expect(readinessOf({...obj('Job', 'j'), status: {conditions: [{message: 'BackoffLimitExceeded', status: 'True', type: 'Failed'}]}})).toEqual({reason: 'BackoffLimitExceeded', state: 'failed'})
+    expect(readinessOf({...obj('CustomResourceDefinition', 'c'), status: {conditions: [{status: 'False', type: 'Established'}]}}).state).toBe('pending')
+    expect(readinessOf({...obj('APIService', 'a'), status: {conditions: [{message: 'no endpoints', status: 'False', type: 'Available'}]}})).toEqual({reason: 'no endpoints', state: 'pending'})
+    expect(readinessOf({...obj('PersistentVolumeClaim', 'p'), status: {phase: 'Bound'}}).state).toBe('ready')
+    expect(readinessOf(obj('ConfigMap', 'c')).state).toBe('ready')
+  })
+
+  it('names every pending object with its conditions when the timeout passes', async () => {
+    const client = new FakeKubeClient()
+    await applyObjects(client, [obj('Deployment', 'stuck', {spec: {replicas: 1}})], {timeoutMs: 1000})
+    const error = (await waitReady(client, [obj('Deployment', 'stuck')].map((o) => ({apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: 'x'})), {timeoutMs: 50}).catch((e: unknown) => e)) as NotReadyError
+    expect(error).toBeInstanceOf(NotReadyError)
+    expect(error.message).toBe('Timed out after 0s waiting for 1 object:\n  Deployment x/stuck: waiting for the controller to observe the new generation')
+    expect(error.pending[0].state).toBe('pending')
+  })
+})
+
+describe('ApplySet record', () => {
+  it('computes the KEP-3659 id and round-trips the record', () => {
+    expect(applySetId('mk8s.core.dns')).toMatch(/^applyset-[A-Za-z0-9_-]{43}-v1$/)
+    expect(applySetId('mk8s.core.dns')).not.toBe(applySetId('mk8s.core.dnsx'))
+    const record = {
+      addon: 'dns',
+      images: {coredns: 'c:1'},
+      objects: [{apiVersion: 'v1', kind: 'Service', name: 's', namespace: 'kube-system'}, {apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', namespace: 'other'}],
+      options: {a: 1},
+      repository: 'core',
+      state: 'enabled' as const,
+      updatedAt: 'now',
+      version: '1',
+    }
+    const object = recordObject(record)
+    expect(object.metadata.annotations).toEqual({
+      'applyset.kubernetes.io/additional-namespaces': 'other',
+      'applyset.kubernetes.io/contains-group-kinds': 'Deployment.apps,Service',
+      'applyset.kubernetes.io/tooling': 'mk8s/v1',
+    })
+    expect(parseRecord(object)).toEqual({...record, overrides: {}})
+  })
+})
+
+describe('ClusterLock', () => {
+  it('lets one holder in, refuses another with the holder named, and takes over an expired lease', async () => {
+    const client = new FakeKubeClient()
+    const first = new ClusterLock(client)
+    await first.acquire(100)
+    const second = new ClusterLock(client)
+    await expect(second.acquire(0)).rejects.toThrow(`held by ${first.holder}`)
+    // The first holder dies without releasing: its lease stops being renewed and expires.
+    const lease = [...client.objects.values()].find((o) => o.kind === 'Lease')!
+    ;(lease.spec as {renewTime: string}).renewTime = new Date(Date.now() - 60_000).toISOString()
+    await second.acquire(0)
+    expect(([...client.objects.values()].find((o) => o.kind === 'Lease')!.spec as {holderIdentity: string}).holderIdentity).toBe(second.holder)
+    await second.release()
+    expect([...client.objects.values()].some((o) => o.kind === 'Lease')).toBe(false)
+  })
+})
