@@ -219,13 +219,21 @@ export class AddonService {
     }
 
     const newKeys = new Set(refs.map(refKey))
-    const stale = (record?.objects ?? []).filter((ref) => !newKeys.has(refKey(ref)))
     if (options.dryRun === 'server') {
       await applyObjects(this.client, objects, {dryRun: true, force: options.forceConflicts, timeoutMs: options.timeoutMs})
-      return {action: 'enable', addon: id, durations: clock.total(), objects: refs, pruned: stale, status: 'planned'}
+      const wouldPrune = (record?.objects ?? []).filter((ref) => !newKeys.has(refKey(ref)))
+      return {action: 'enable', addon: id, durations: clock.total(), objects: refs, pruned: wouldPrune, status: 'planned'}
     }
 
     await this.locked(options)
+    // Another mk8s may have changed the addon while this one waited for the lock: look again.
+    const current = await this.readRecord(addon.entry)
+    if (current && !sameJson(current, record) && (await this.unchanged(current, desired, setId))) {
+      this.reporter.notice(`Addon ${id} is already enabled`)
+      return {action: 'enable', addon: id, durations: clock.total(), objects: current.objects, pruned: [], status: 'already-enabled'}
+    }
+
+    const stale = (current?.objects ?? []).filter((ref) => !newKeys.has(refKey(ref)))
     try {
       return await this.reporter.step(`Enable ${id}`, async (update) => {
         // The record lists old and new members while applying, so an interrupted enable can always be finished or undone.
@@ -308,19 +316,25 @@ export class AddonService {
     }
 
     await this.locked(options)
+    const current = await this.readRecord(entry)
+    if (!current) {
+      this.reporter.notice(`Addon ${id} is already disabled`)
+      return {action: 'disable', addon: id, durations: clock.total(), objects: [], pruned: [], status: 'already-disabled'}
+    }
+
     try {
       return await this.reporter.step(`Disable ${id}`, async (update) => {
-        await deleteObjects(this.client, record.objects, {
+        await deleteObjects(this.client, current.objects, {
           progress: (done, total, waitingFor) => update(`deleted ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
           timeoutMs: options.timeoutMs,
         })
         clock.lap('delete')
         await this.client.delete(recordRef(entry))
-        return {action: 'disable' as const, addon: id, durations: clock.total(), objects: [], pruned: record.objects, status: 'disabled' as const}
+        return {action: 'disable' as const, addon: id, durations: clock.total(), objects: [], pruned: current.objects, status: 'disabled' as const}
       })
     } catch (error) {
       if (error instanceof UserError) {
-        return {action: 'disable', addon: id, durations: clock.total(), message: error.message, objects: record.objects, pruned: [], status: 'failed'}
+        return {action: 'disable', addon: id, durations: clock.total(), message: error.message, objects: current.objects, pruned: [], status: 'failed'}
       }
 
       throw error
