@@ -1,7 +1,7 @@
-import {stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UserError} from '../errors.js'
+import {pathExists} from '../host/fs.js'
 import {AddonCatalog} from './catalog.js'
 import {ADDON_FILE} from './repository.js'
 
@@ -25,10 +25,7 @@ export async function listAddons(options: {repository?: string} = {}): Promise<{
   const addons = await Promise.all(
     entries.map(async (entry) => {
       const dir = join(catalog.repository(entry.repository)!.dir, 'addons', entry.name)
-      const declarative = await stat(join(dir, ADDON_FILE)).then(
-        () => true,
-        () => false,
-      )
+      const declarative = await pathExists(join(dir, ADDON_FILE))
       return {
         architectures: entry.architectures,
         description: entry.description,

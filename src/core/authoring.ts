@@ -1,8 +1,9 @@
-import {mkdir, readFile, readdir, stat, writeFile} from 'node:fs/promises'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
 import {isMap, isSeq, parseDocument} from 'yaml'
 
 import {type Problem, UserError} from '../errors.js'
+import {pathExists} from '../host/fs.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {templatesDir} from '../paths.js'
 import {DEFAULT_KUBE_VERSION, planAddon} from './addon-plan.js'
@@ -81,7 +82,7 @@ export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir:
 
   const repo = resolve(repoPath)
   const dir = join(repo, 'addons', name)
-  if (await stat(dir).then(() => true, () => false)) throw new UserError(`Addon directory ${dir} already exists`)
+  if (await pathExists(dir)) throw new UserError(`Addon directory ${dir} already exists`)
   const indexFile = join(repo, ADDONS_FILE)
   const indexText = await readFile(indexFile, 'utf8').catch(() => undefined)
   const document = parseDocument(indexText ?? `microk8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`)

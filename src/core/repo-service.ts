@@ -1,8 +1,9 @@
-import {mkdir, mkdtemp, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UserError, ValidationError} from '../errors.js'
 import {type Runner, runProcess} from '../host/exec.js'
+import {pathExists} from '../host/fs.js'
 import {userRepositoriesDir} from '../paths.js'
 import {AddonCatalog, BUNDLED_REPOSITORIES} from './catalog.js'
 import {repositoryProblems} from './repository.js'
@@ -21,14 +22,6 @@ export interface RepositorySummary {
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Adds, removes, updates and lists addon repositories; user repositories are git clones under $MK8S_HOME. */
 export class RepoService {
@@ -66,7 +59,7 @@ export class RepoService {
   async add(name: string, source: string, options: {force?: boolean; reference?: string} = {}): Promise<RepositorySummary> {
     this.checkName(name, 'replaced')
     const target = join(this.root, name)
-    if ((await exists(target)) && !options.force) {
+    if ((await pathExists(target)) && !options.force) {
       throw new UserError(`Error: repository '${name}' already exists!`, {suggestions: ['Use the --force flag to overwrite it']})
     }
 
@@ -77,7 +70,7 @@ export class RepoService {
       const args = ['clone', '--quiet', ...(options.reference ? ['--branch', options.reference] : []), source, clone]
       await this.run('git', args)
       await this.validate(clone, name)
-      if (await exists(target)) await rm(target, {force: true, recursive: true})
+      if (await pathExists(target)) await rm(target, {force: true, recursive: true})
       await rename(clone, target)
     } finally {
       await rm(staging, {force: true, recursive: true})
@@ -89,7 +82,7 @@ export class RepoService {
   async remove(name: string): Promise<void> {
     this.checkName(name, 'removed')
     const target = join(this.root, name)
-    if (!(await exists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
+    if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     await rm(target, {force: true, recursive: true})
   }
 
@@ -97,7 +90,7 @@ export class RepoService {
   async update(name: string): Promise<{from: string; to: string}> {
     this.checkName(name, 'updated')
     const target = join(this.root, name)
-    if (!(await exists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
+    if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     const head = async () => (await this.run('git', ['rev-parse', 'HEAD'], {cwd: target})).stdout.trim()
     const before = await head()
     await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target})

@@ -4,6 +4,7 @@ import {join, relative} from 'node:path'
 import semver from 'semver'
 
 import {type Problem, UserError, ValidationError} from '../errors.js'
+import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
@@ -73,14 +74,6 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file)
-    return true
-  } catch {
-    return false
-  }
-}
 
 async function defaultManifests(dir: string): Promise<string[]> {
   const names = await readdir(dir)
@@ -164,11 +157,11 @@ export async function repositoryProblems(dir: string, name: string): Promise<{in
   const {compileAddonTemplates} = await import('../render/renderer.js')
   for (const entry of index.entries) {
     const addonDir = join(dir, 'addons', entry.name)
-    const hasDefinition = await exists(join(addonDir, ADDON_FILE))
+    const hasDefinition = await pathExists(join(addonDir, ADDON_FILE))
     if (!hasDefinition) {
       for (const hook of ['enable', 'disable']) {
         const file = join(addonDir, hook)
-        if (!(await exists(file))) {
+        if (!(await pathExists(file))) {
           problems.push({file: relative(dir, file), message: `Missing ${hook} hook for ${entry.name} addon`})
         } else if (!(await isExecutable(file))) {
           problems.push({file: relative(dir, file), message: `${hook} hook for ${entry.name} addon needs execute permissions`})
@@ -181,7 +174,7 @@ export async function repositoryProblems(dir: string, name: string): Promise<{in
     try {
       const addon = (await loadAddon(index, entry)) as DeclarativeAddon
       for (const manifest of addon.manifests) {
-        if (!(await exists(join(addon.dir, manifest)))) {
+        if (!(await pathExists(join(addon.dir, manifest)))) {
           problems.push({file: join(addonDir, ADDON_FILE), message: `manifest ${manifest} does not exist`})
         }
       }
