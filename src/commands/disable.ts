@@ -28,6 +28,13 @@ export default class Disable extends BaseCommand {
       import('../output/reporters.js'),
       import('../output/change-result.js'),
     ])
+    const help = await import('../core/addon-help.js')
+    if (help.asksForHelp(argv as string[])) {
+      const {AddonCatalog} = await import('../core/catalog.js')
+      this.log(await help.addonHelp(await AddonCatalog.load(), argv as string[]))
+      return
+    }
+
     const reporter = await chooseReporter(flags.json, (line) => this.log(line))
     const session = await openSession(flags)
     try {

@@ -40,6 +40,13 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
       import('../render/images.js'),
       import('../output/change-result.js'),
     ])
+    const help = await import('../core/addon-help.js')
+    if (help.asksForHelp(argv as string[])) {
+      const {AddonCatalog} = await import('../core/catalog.js')
+      this.log(await help.addonHelp(await AddonCatalog.load(), argv as string[]))
+      return
+    }
+
     const timeoutMs = parseDuration(flags.timeout)
     const reporter = await chooseReporter(flags.json, (line) => this.log(line))
     const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession(flags)

@@ -1,10 +1,14 @@
+import {join} from 'node:path'
+
 import {UserError} from '../errors.js'
+import {pathExists} from '../host/fs.js'
 import {readinessOf} from '../kube/readiness.js'
 import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
 import {describeRef, refKey, refOf} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
 import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
+import {ADDON_FILE} from './repository.js'
 
 export type Health = 'degraded' | 'progressing' | 'ready'
 
@@ -26,12 +30,57 @@ export interface ClusterStatus {
   serverVersion?: string
 }
 
+/** What `kubectl get all,ingress,ingressclass -A` and `kubectl get clusterroles --show-kind` name, as MicroK8s greps them. */
+const CHECK_STATUS_KINDS: [string, string, string][] = [
+  ['v1', 'Pod', 'pod'],
+  ['v1', 'Service', 'service'],
+  ['apps/v1', 'DaemonSet', 'daemonset.apps'],
+  ['apps/v1', 'Deployment', 'deployment.apps'],
+  ['apps/v1', 'ReplicaSet', 'replicaset.apps'],
+  ['apps/v1', 'StatefulSet', 'statefulset.apps'],
+  ['batch/v1', 'Job', 'job.batch'],
+  ['batch/v1', 'CronJob', 'cronjob.batch'],
+  ['networking.k8s.io/v1', 'Ingress', 'ingress.networking.k8s.io'],
+  ['networking.k8s.io/v1', 'IngressClass', 'ingressclass.networking.k8s.io'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterrole.rbac.authorization.k8s.io'],
+]
+
+/**
+ * Hook addons have no record: like MicroK8s, an addon is enabled when its check_status is a substring of a
+ * `kind/name` line of the cluster's objects, or else names a file (with ${VAR}s expanded) that exists.
+ */
+async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  if (entries.length === 0) return new Set()
+  const lines = (
+    await Promise.all(
+      CHECK_STATUS_KINDS.map(async ([apiVersion, kind, prefix]) =>
+        (await client.list(apiVersion, kind).catch(() => [])).map((o) => `${prefix}/${o.metadata.name} `),
+      ),
+    )
+  ).flat()
+  const enabled = new Set<string>()
+  for (const entry of entries) {
+    if (lines.some((line) => line.includes(entry.checkStatus))) enabled.add(addonId(entry))
+    else {
+      const file = entry.checkStatus.replaceAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a, b) => env[a ?? b] ?? '')
+      if (file.startsWith('/') && (await pathExists(file))) enabled.add(addonId(entry))
+    }
+  }
+
+  return enabled
+}
+
 /** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
-export async function clusterStatus(client: KubeClient, catalog: AddonCatalog): Promise<ClusterStatus> {
+export async function clusterStatus(client: KubeClient, catalog: AddonCatalog, env: NodeJS.ProcessEnv = process.env): Promise<ClusterStatus> {
   const serverVersion = await client.serverVersion()
   const recordObjects = await client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
   const records = recordObjects.map(parseRecord).filter((r): r is AddonRecord => r !== undefined)
-  const health = await membersHealth(client, records)
+  const hookEntries = (
+    await Promise.all(
+      catalog.available().map(async (entry) => ((await pathExists(join(catalog.repository(entry.repository)!.dir, 'addons', entry.name, ADDON_FILE))) ? undefined : entry)),
+    )
+  ).filter((entry): entry is AddonEntry => entry !== undefined)
+  const [health, hooksEnabled] = await Promise.all([membersHealth(client, records), hookAddonsEnabled(client, hookEntries, env)])
   const byId = new Map(records.map((r) => [`${r.repository}/${r.addon}`, r]))
   const entries = new Map<string, AddonEntry | AddonRecord>(catalog.available().map((e) => [addonId(e), e]))
   // An addon enabled from a repository that is gone since is still enabled.
@@ -40,6 +89,7 @@ export async function clusterStatus(client: KubeClient, catalog: AddonCatalog): 
     const record = byId.get(id)
     const name = 'name' in entry ? entry.name : entry.addon
     const base = {description: 'description' in entry ? entry.description : '', name, repository: entry.repository, version: record?.version ?? entry.version}
+    if (hooksEnabled.has(id)) return {...base, status: 'enabled'}
     if (!record) return {...base, status: 'disabled'}
     return {...base, ...health.get(id)!, status: 'enabled'}
   })

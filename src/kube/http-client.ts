@@ -226,10 +226,8 @@ function explain(error: unknown, action: string): unknown {
   if (error.code === 403) return new ApiError(`Forbidden: cannot ${action}: ${error.message}`, 403, error.status)
   if (error.code === 401) return new ApiError(`Unauthorized: the API server refused the kubeconfig credentials (${action})`, 401, error.status)
   if (error.code === 409 && error.status.reason === 'Conflict' && error.status.details?.causes?.length) {
-    const owners = error.status.details.causes.map((cause) => cause.message ?? cause.field).join('; ')
-    const conflict = new ApiError(`Conflict: cannot ${action}: ${owners}`, 409, error.status)
-    conflict.suggestions.push('Use --force-conflicts to take these fields over')
-    return conflict
+    const owners = error.status.details.causes.map((cause) => [cause.message, cause.field && `on ${cause.field}`].filter(Boolean).join(' ')).join('; ')
+    return new ApiError(`Conflict: cannot ${action}: ${owners}\nUse --force-conflicts to take these fields over`, 409, error.status)
   }
 
   return new ApiError(`Cannot ${action}: ${error.message}`, error.code ?? 0, error.status)

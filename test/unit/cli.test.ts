@@ -92,6 +92,27 @@ describe('mk8s CLI', () => {
     expect((await mk8s(['addons', 'repo', 'remove', 'core'], env)).stderr).toBe("Error: built-in repository 'core' cannot be removed\n")
   })
 
+  it('answers `enable dns -- --help` with the addon help and enables nothing (no cluster needed)', async () => {
+    const {code, stdout} = await mk8s(['enable', 'dns', '--', '--help'], {KUBECONFIG: '/nonexistent'})
+    expect(code).toBe(0)
+    expect(stdout).toContain('core/dns 1.14.3: CoreDNS')
+    expect(stdout).toContain('Usage: dns:<nameservers>:<service-ip>:<cluster-domain>')
+    expect(stdout).toContain('--service-ip <ip>  cluster IP of the kube-dns Service (must be inside the service CIDR) (default: 10.152.183.10)')
+  })
+
+  it('gives MicroK8s usage errors: no addon is exit 2', async () => {
+    const {code, stderr} = await mk8s(['enable'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('Missing 1 required arg')
+  })
+
+  it('prints the plan of --dry-run client without a cluster', async () => {
+    const {code, stdout} = await mk8s(['enable', 'dns:1.1.1.1', '--dry-run', 'client'], {KUBECONFIG: '/nonexistent'})
+    expect(code).toBe(0)
+    expect(stdout).toContain('applyset.kubernetes.io/part-of: applyset-')
+    expect(stdout).toContain('Would apply 6 objects for core/dns')
+  })
+
   it('prints a usage error with exit 2 for an unknown format', async () => {
     const {code, stderr} = await mk8s(['addons', 'list', '--format', 'xml'])
     expect(code).toBe(2)
