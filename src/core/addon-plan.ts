@@ -1,5 +1,7 @@
-import {UserError} from '../errors.js'
-import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import {join} from 'node:path'
+
+import {UserError, ValidationError} from '../errors.js'
+import {type DeclarativeAddon, type ReadyTarget, addonId} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
 import {type RenderedObject, renderAddon} from '../render/renderer.js'
@@ -21,6 +23,8 @@ export interface AddonPlan {
   images: Record<string, string>
   objects: RenderedObject[]
   options: Record<string, OptionValue>
+  /** The objects whose readiness decides the addon's (addon.yaml `ready`); undefined: every object mk8s can wait for. */
+  readyTargets?: ReadyTarget[]
 }
 
 export interface PlanInputs {
@@ -36,7 +40,28 @@ export async function planAddon(addon: DeclarativeAddon, inputs: PlanInputs, clu
   const options = resolveOptions(addon, {args: inputs.args, set: inputs.set, values: inputs.values})
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
-  return {addon, images, objects, options}
+  const readyTargets = addon.definition.ready
+  const missing = (readyTargets ?? [])
+    .map((target, i) => ({i, target}))
+    .filter(({target}) => !objects.some(({object}) => matchesTarget(target, object)))
+  if (missing.length > 0) {
+    throw new ValidationError(
+      `Invalid ready targets of ${addonId(addon.entry)}`,
+      missing.map(({i, target}) => ({
+        field: `ready[${i}]`,
+        file: join(addon.dir, 'addon.yaml'),
+        message: `no rendered ${target.kind} ${target.namespace ? `${target.namespace}/` : ''}${target.name}`,
+      })),
+    )
+  }
+
+  return {addon, images, objects, options, readyTargets}
+}
+
+export function matchesTarget(target: ReadyTarget, object: {kind: string; metadata?: {name: string; namespace?: string}; name?: string; namespace?: string}): boolean {
+  const name = object.metadata?.name ?? object.name
+  const namespace = object.metadata?.namespace ?? object.namespace
+  return target.kind === object.kind && target.name === name && (!target.namespace || target.namespace === namespace)
 }
 
 /** Loads the one declarative addon a request names; hook addons have no manifests to render. */

@@ -7,7 +7,7 @@ import type {ImageOverrides} from '../render/images.js'
 import type {AddonRequest} from './addon-args.js'
 import {resolveRequires} from './addon-graph.js'
 import {readValuesFiles} from './addon-options.js'
-import {type AddonPlan, planAddon} from './addon-plan.js'
+import {type AddonPlan, matchesTarget, planAddon} from './addon-plan.js'
 import {type AddonRecord, PART_OF, RECORD_NAMESPACE, applySetId, parseRecord, recordName, recordObject, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 import {ClusterLock} from './lock.js'
@@ -242,7 +242,8 @@ export class AddonService {
         await applyObjects(this.client, objects, {force: options.forceConflicts, progress, timeoutMs: options.timeoutMs})
         clock.lap('apply')
         if (options.wait !== false) {
-          await waitReady(this.client, refs, {
+          const waited = plan.readyTargets ? refs.filter((ref) => plan.readyTargets!.some((target) => matchesTarget(target, ref))) : refs
+          await waitReady(this.client, waited, {
             labelSelector: `${PART_OF}=${setId}`,
             progress: {ready: (done, total, waitingFor) => update(`ready ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`)},
             timeoutMs: options.timeoutMs,

@@ -8,10 +8,10 @@ import {FakeKubeClient, deploymentsBecomeAvailable} from '../helpers/fake-kube.j
 
 const cluster = {arch: 'amd64', version: '1.34.0'}
 
-async function setup(extraTemplate = '') {
+async function setup(overrides: string | Record<string, string> = {}) {
   const home = tempDir('mk8s-home-')
   const env = {...process.env, MK8S_HOME: home}
-  const files = declarativeRepoFiles(extraTemplate ? {'extra.yaml.hbs': extraTemplate} : {})
+  const files = declarativeRepoFiles(typeof overrides === 'string' ? {'extra.yaml.hbs': overrides} : overrides)
   const source = gitRepo(files)
   const repos = new RepoService({env})
   await repos.add('t', source)
@@ -72,6 +72,21 @@ describe('AddonService with a fake API server', () => {
     expect(result.addons[0]).toMatchObject({status: 'failed'})
     expect(result.addons[0].message).toContain('Deployment default/demo')
     expect((client.objects.get('v1|ConfigMap|kube-system|mk8s.t.demo')!.data as {state: string}).state).toBe('applying')
+  })
+
+  it('waits only for the ready targets addon.yaml names', async () => {
+    const other = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other, namespace: default}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: "{{images.main}}"}]}\n'
+    const addonYaml = `${declarativeRepoFiles()['addons/demo/addon.yaml']}ready:\n  - {kind: Deployment, name: demo}\n`
+    for (const [files, expected] of [[{'extra.yaml.hbs': other}, 'failed'], [{'addon.yaml': addonYaml, 'extra.yaml.hbs': other}, 'enabled']] as const) {
+      const {client, service} = await setup(files)
+      // Only demo ever becomes available; other stays unready.
+      client.onWrite = (object) => {
+        if (object.metadata.name === 'demo') deploymentsBecomeAvailable(object)
+      }
+
+      const result = await (await service()).enable({timeoutMs: 50, tokens: ['t/demo']})
+      expect(result.addons[0].status).toBe(expected)
+    }
   })
 
   it('plans without a cluster write on --dry-run', async () => {

@@ -165,3 +165,11 @@ describe('images', () => {
     )
   })
 })
+
+describe('ready targets', () => {
+  it('must name rendered objects', async () => {
+    const addonYaml = `${declarativeRepoFiles()['addons/demo/addon.yaml']}ready:\n  - {kind: Deployment, namespace: default, name: demo}\n  - {kind: Deployment, name: ghost}\n`
+    const error = (await planAddon(await demo({'addon.yaml': addonYaml}), {}, cluster).catch((e: unknown) => e)) as ValidationError
+    expect(error.problems).toEqual([{field: 'ready[1]', file: expect.stringMatching(/addons\/demo\/addon.yaml$/), message: 'no rendered Deployment ghost'}])
+  })
+})
