@@ -48,5 +48,6 @@ export async function listrReporter(): Promise<Reporter> {
 export async function chooseReporter(json: boolean, write: (line: string) => void): Promise<Reporter> {
   const {silentReporter} = await import('../core/progress.js')
   if (json) return silentReporter
-  return process.stdout.isTTY ? listrReporter() : plainReporter(write)
+  // A terminal that reports no width (some CI wrappers) cannot hold a live task line.
+  return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40 ? listrReporter() : plainReporter(write)
 }
