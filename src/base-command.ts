@@ -4,6 +4,15 @@ import {isUserError} from './errors.js'
 
 /** Prints user errors as one clear message without a stack trace; bugs keep theirs. */
 export abstract class BaseCommand extends Command {
+  /** MicroK8s answers `-h`/`--help` among the addons with the addon's help and does nothing else. */
+  protected async answeredAddonHelp(tokens: string[]): Promise<boolean> {
+    const help = await import('./core/addon-help.js')
+    if (!help.asksForHelp(tokens)) return false
+    const {AddonCatalog} = await import('./core/catalog.js')
+    this.log(await help.addonHelp(await AddonCatalog.load(), tokens))
+    return true
+  }
+
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     if (isUserError(error)) {
       if (this.jsonEnabled() || this.argv.includes('--json')) {

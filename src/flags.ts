@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import {UserError} from './errors.js'
+
 /** Flags shared by every command that renders addons: options, values files and image overrides. */
 export const renderFlags = {
   image: Flags.string({
@@ -18,3 +20,24 @@ export const renderFlags = {
 
 export const formatFlag = (options: readonly string[], defaultValue: string) =>
   Flags.string({default: defaultValue, description: 'output format', options: [...options]})
+
+/** Flags of every command that talks to a cluster, named as kubectl names them. */
+export const clusterFlags = {
+  context: Flags.string({description: 'kubeconfig context to use'}),
+  kubeconfig: Flags.string({description: 'path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)'}),
+}
+
+export const changeFlags = {
+  'dry-run': Flags.string({description: 'client: print the plan without a cluster write; server: server-side dry run', options: ['client', 'server']}),
+  'force-conflicts': Flags.boolean({description: 'take over fields another field manager owns'}),
+  'no-wait': Flags.boolean({description: 'do not wait for the addon objects to become ready'}),
+  timeout: Flags.string({default: '5m', description: 'how long to wait for readiness and for the cluster lock (for example 90s, 5m)'}),
+}
+
+/** `90s`, `5m`, `1h` or plain seconds, in milliseconds. */
+export function parseDuration(value: string, flag = '--timeout'): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())
+  if (!match) throw new UserError(`${flag} ${value}: expected a duration such as 90s, 5m or 1h`, {exitCode: 2})
+  const unit = {h: 3_600_000, m: 60_000, ms: 1, s: 1000}[match[2] ?? 's']!
+  return Number(match[1]) * unit
+}

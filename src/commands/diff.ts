@@ -1,8 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {renderFlags} from '../flags.js'
-import {clusterFlags} from '../kube-flags.js'
+import {clusterFlags, renderFlags} from '../flags.js'
 
 export default class Diff extends BaseCommand {
   static override args = {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {changeFlags, clusterFlags, parseDuration} from '../kube-flags.js'
+import {changeFlags, clusterFlags, parseDuration} from '../flags.js'
 
 export default class Disable extends BaseCommand {
   static override args = {
@@ -28,13 +28,7 @@ export default class Disable extends BaseCommand {
       import('../output/reporters.js'),
       import('../output/change-result.js'),
     ])
-    const help = await import('../core/addon-help.js')
-    if (help.asksForHelp(argv as string[])) {
-      const {AddonCatalog} = await import('../core/catalog.js')
-      this.log(await help.addonHelp(await AddonCatalog.load(), argv as string[]))
-      return
-    }
-
+    if (await this.answeredAddonHelp(argv as string[])) return
     const reporter = await chooseReporter(flags.json, (line) => this.log(line))
     const session = await openSession(flags)
     try {

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {renderFlags} from '../flags.js'
-import {changeFlags, clusterFlags, parseDuration} from '../kube-flags.js'
+import {changeFlags, clusterFlags, parseDuration, renderFlags} from '../flags.js'
 
 export default class Enable extends BaseCommand {
   static override args = {
@@ -40,13 +39,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
       import('../render/images.js'),
       import('../output/change-result.js'),
     ])
-    const help = await import('../core/addon-help.js')
-    if (help.asksForHelp(argv as string[])) {
-      const {AddonCatalog} = await import('../core/catalog.js')
-      this.log(await help.addonHelp(await AddonCatalog.load(), argv as string[]))
-      return
-    }
-
+    if (await this.answeredAddonHelp(argv as string[])) return
     const timeoutMs = parseDuration(flags.timeout)
     const reporter = await chooseReporter(flags.json, (line) => this.log(line))
     const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession(flags)

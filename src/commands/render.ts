@@ -29,6 +29,7 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
 
   public async run(): Promise<void> {
     const {argv, flags} = await this.parse(Render)
+    if (await this.answeredAddonHelp(argv as string[])) return
     const [{renderOffline, formatManifests}, {parseImageFlags}] = await Promise.all([
       import('../core/render-service.js'),
       import('../render/images.js'),

@@ -2,8 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {KubeError} from '../errors.js'
-import {formatFlag} from '../flags.js'
-import {clusterFlags, parseDuration} from '../kube-flags.js'
+import {clusterFlags, formatFlag, parseDuration} from '../flags.js'
 
 export default class Status extends BaseCommand {
   static override description = `Show which addons are enabled and whether they are healthy.

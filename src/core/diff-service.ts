@@ -1,6 +1,7 @@
 import {createTwoFilesPatch} from 'diff'
 import {stringify} from 'yaml'
 
+import {UserError} from '../errors.js'
 import {FIELD_MANAGER, normalizeNamespaces, parallel} from '../kube/engine.js'
 import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from '../kube/types.js'
 import {addonId} from '../models/addon.js'
@@ -44,7 +45,7 @@ export async function diffAddon(
   options: {imageOverrides?: ImageOverrides; set?: string[]; tokens: string[]; valuesFiles?: string[]},
 ): Promise<DiffResult> {
   const {notices, requests} = catalog.parse(options.tokens)
-  if (requests.length !== 1) throw new (await import('../errors.js')).UserError('diff takes one addon')
+  if (requests.length !== 1) throw new UserError(`diff takes one addon; got ${requests.map((r) => r.name).join(', ')}`)
   const addon = await declarativeAddon(catalog, requests[0], cluster.arch)
   const values = await readValuesFiles(options.valuesFiles)
   const recordObject = await client.get({apiVersion: 'v1', kind: 'ConfigMap', name: recordName(addon.entry.repository, addon.entry.name), namespace: RECORD_NAMESPACE})
