@@ -93,6 +93,13 @@ export class RepoService {
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     const head = async () => (await this.run('git', ['rev-parse', 'HEAD'], {cwd: target})).stdout.trim()
     const before = await head()
+    const onBranch = await this.run('git', ['symbolic-ref', '-q', 'HEAD'], {cwd: target}).then(() => true, () => false)
+    if (!onBranch) {
+      throw new UserError(`Error: repository '${name}' is pinned to a tag or commit (${before.slice(0, 7)}), so there is nothing to pull`, {
+        suggestions: [`Move it with: mk8s addons repo add ${name} <source> --reference <ref> --force`],
+      })
+    }
+
     await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target})
     const after = await head()
     try {

@@ -57,6 +57,7 @@ describe('RepoService', () => {
     commitAll(source, 'second addon replaces the index')
     const {service: repoService} = service()
     expect((await repoService.add('pinned', source, {reference: 'v1'})).addons).toBe(1)
+    await expect(repoService.update('pinned')).rejects.toThrow("Error: repository 'pinned' is pinned to a tag or commit")
   })
 
   it('updates to a valid commit and rolls back from an invalid one', async () => {
