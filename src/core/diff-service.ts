@@ -1,5 +1,5 @@
 import {createTwoFilesPatch} from 'diff'
-import {stringify} from 'yaml'
+import {dumpYaml} from '../models/yaml-source.js'
 
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER, normalizeNamespaces, parallel} from '../kube/engine.js'
@@ -31,7 +31,8 @@ function comparable(object: KubeObject | undefined): string {
   const {creationTimestamp: _c, generation: _g, managedFields: _m, resourceVersion: _r, uid: _u, ...meta} = metadata
   const annotations = {...meta.annotations}
   delete annotations['deployment.kubernetes.io/revision']
-  return stringify({...rest, metadata: {...meta, ...(Object.keys(annotations).length > 0 ? {annotations} : {annotations: undefined})}}, {lineWidth: 0})
+  const {annotations: _a, ...withoutAnnotations} = meta
+  return dumpYaml({...rest, metadata: Object.keys(annotations).length > 0 ? {...withoutAnnotations, annotations} : withoutAnnotations})
 }
 
 /**

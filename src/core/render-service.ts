@@ -1,7 +1,6 @@
-import {stringify} from 'yaml'
-
 import {UserError} from '../errors.js'
 import {addonId} from '../models/addon.js'
+import {dumpYaml} from '../models/yaml-source.js'
 import {type ImageOverrides} from '../render/images.js'
 import {readValuesFiles} from './addon-options.js'
 import {type AddonPlan, DEFAULT_KUBE_VERSION, declarativeAddon, planAddon} from './addon-plan.js'
@@ -41,6 +40,6 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
 export function formatManifests(plan: AddonPlan): string {
   const id = addonId(plan.addon.entry)
   return plan.objects
-    .map(({object, template}) => `---\n# Source: ${id}/${template}\n${stringify(object, {lineWidth: 0})}`)
+    .map(({object, template}) => `---\n# Source: ${id}/${template}\n${dumpYaml(object)}`)
     .join('')
 }

@@ -8,7 +8,7 @@ import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
-import {type YamlSource, parseYamlSource} from '../models/yaml-source.js'
+import {type FieldPath, type YamlSource, parseYamlSource} from '../models/yaml-source.js'
 
 export const ADDONS_FILE = 'addons.yaml'
 export const ADDON_FILE = 'addon.yaml'
@@ -90,17 +90,22 @@ export async function loadAddon(index: RepositoryIndex, entry: AddonEntry): Prom
   const problems = await schemaProblems('addon', source)
   if (problems.length > 0) throw new ValidationError(`Invalid addon.yaml of ${addonId(entry)}`, problems)
   const definition = source.data as AddonDefinition
-  const semantic = definitionProblems(definition, entry, source)
-  if (semantic.length > 0) throw new ValidationError(`Invalid addon.yaml of ${addonId(entry)}`, semantic)
+  const semantic = definitionProblems(definition, entry)
+  if (semantic.length > 0) {
+    await source.locate()
+    throw new ValidationError(
+      `Invalid addon.yaml of ${addonId(entry)}`,
+      semantic.map(({path, ...problem}) => ({...problem, file: source.file, line: source.lineOf(path)})),
+    )
+  }
   const manifests = definition.manifests ?? (await defaultManifests(dir))
   return {definition, dir, entry, kind: 'declarative', manifests}
 }
 
 /** What JSON Schema cannot say about an addon.yaml. */
-function definitionProblems(definition: AddonDefinition, entry: AddonEntry, source: YamlSource): Problem[] {
-  const problems: Problem[] = []
-  const at = (path: (number | string)[], field: string, message: string) =>
-    problems.push({field, file: source.file, line: source.lineOf(path), message})
+function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Problem & {path: FieldPath})[] {
+  const problems: (Problem & {path: FieldPath})[] = []
+  const at = (path: FieldPath, field: string, message: string) => problems.push({field, message, path})
   if (definition.name !== entry.name) {
     at(['name'], 'name', `is "${definition.name}" but addons.yaml lists the addon as "${entry.name}"`)
   }

@@ -1,9 +1,9 @@
 import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
-import {parse} from 'yaml'
 
-import {UserError} from '../errors.js'
+import {UserError, ValidationError} from '../errors.js'
+import {parseYamlSource} from '../models/yaml-source.js'
 
 export interface ConnectOptions {
   context?: string
@@ -57,12 +57,13 @@ function load(options: ConnectOptions) {
   for (const path of paths) {
     let raw: RawConfig
     try {
-      raw = (parse(readFileSync(path, 'utf8')) ?? {}) as RawConfig
+      raw = (parseYamlSource(path, readFileSync(path, 'utf8'), path).data ?? {}) as RawConfig
       read++
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && !options.kubeconfig && paths.length > 1) continue
-      throw new UserError(`Invalid kubeconfig ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0]}`)
+      const detail = error instanceof ValidationError ? `line ${error.problems[0]?.line}: ${error.problems[0]?.message}` : code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0]
+      throw new UserError(`Invalid kubeconfig ${path}: ${detail}`)
     }
 
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`Invalid kubeconfig ${path}: not a kubeconfig mapping`)

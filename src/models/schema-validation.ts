@@ -2,7 +2,7 @@ import type {ErrorObject, ValidateFunction} from 'ajv'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {type Problem, ValidationError} from '../errors.js'
+import type {Problem} from '../errors.js'
 import {type FieldPath, type YamlSource, formatFieldPath} from './yaml-source.js'
 
 type SchemaName = 'addon' | 'addons-file'
@@ -22,7 +22,9 @@ async function precompiled(): Promise<Record<string, ValidateFunction> | undefin
 }
 
 async function compile(name: SchemaName): Promise<ValidateFunction> {
-  const [{Ajv}, schemas] = await Promise.all([import('ajv'), import('../schemas/index.js')])
+  const [ajvModule, schemas] = await Promise.all([import('ajv'), import('../schemas/index.js')])
+  // A bundled dynamic import of this CommonJS package may yield only its default export.
+  const {Ajv} = 'Ajv' in ajvModule ? ajvModule : (ajvModule as unknown as {default: typeof ajvModule}).default
   const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true})
   return ajv.compile(name === 'addon' ? schemas.addonSchema : schemas.addonsFileSchema)
 }
@@ -72,6 +74,7 @@ function messageOf(error: ErrorObject): string {
 export async function schemaProblems(name: SchemaName, source: YamlSource): Promise<Problem[]> {
   const validate = await validator(name)
   if (validate(source.data)) return []
+  await source.locate()
   const seen = new Set<string>()
   const problems: Problem[] = []
   for (const error of validate.errors ?? []) {
@@ -85,9 +88,4 @@ export async function schemaProblems(name: SchemaName, source: YamlSource): Prom
   }
 
   return problems
-}
-
-export async function assertSchema(name: SchemaName, source: YamlSource, summary: string): Promise<void> {
-  const problems = await schemaProblems(name, source)
-  if (problems.length > 0) throw new ValidationError(summary, problems)
 }

@@ -1,48 +1,81 @@
-import {type Document, LineCounter, isNode, parseDocument} from 'yaml'
+import jsyaml from 'js-yaml'
 
 import {ValidationError} from '../errors.js'
 
 export type FieldPath = (number | string)[]
 
-/** A parsed YAML file that still knows where each value came from, so errors can name the line. */
+type Lines = (path: FieldPath) => number | undefined
+type YamlLibrary = typeof import('yaml')
+
+/**
+ * The `yaml` library, loaded on demand. Bundled with code splitting, a dynamic import of a CommonJS package yields
+ * only its `default` export, so both shapes are accepted.
+ */
+export async function loadYamlLibrary(): Promise<YamlLibrary> {
+  const module = (await import('yaml')) as Partial<YamlLibrary> & {default?: YamlLibrary}
+  return (module.LineCounter ? module : module.default) as YamlLibrary
+}
+
+/**
+ * A parsed YAML file that can still say where each value came from. Files are read with js-yaml, which starts
+ * and parses several times faster than `yaml`; `yaml`, which keeps source positions, is loaded only when a
+ * problem needs a line number.
+ */
 export class YamlSource {
-  readonly data: unknown
+  private lines?: Lines
 
   constructor(
     readonly file: string,
-    private readonly document: Document,
-    private readonly lines: LineCounter,
-  ) {
-    this.data = document.toJS({maxAliasCount: 100})
+    readonly text: string,
+    readonly data: unknown,
+  ) {}
+
+  /** Prepares lineOf; call it (once) before reporting problems. */
+  async locate(): Promise<void> {
+    if (this.lines) return
+    const {LineCounter, isNode, parseDocument} = await loadYamlLibrary()
+    const counter = new LineCounter()
+    const document = parseDocument(this.text, {lineCounter: counter})
+    this.lines = (path) => {
+      for (let depth = path.length; depth >= 0; depth--) {
+        const node = depth === 0 ? document.contents : document.getIn(path.slice(0, depth), true)
+        if (isNode(node) && node.range) return counter.linePos(node.range[0]).line
+      }
+
+      return undefined
+    }
   }
 
-  /** The line of the value at `path`, or of its nearest existing parent. */
+  /** The line of the value at `path`, or of its nearest existing parent; undefined before locate(). */
   lineOf(path: FieldPath): number | undefined {
-    for (let depth = path.length; depth >= 0; depth--) {
-      const node = depth === 0 ? this.document.contents : this.document.getIn(path.slice(0, depth), true)
-      if (isNode(node) && node.range) return this.lines.linePos(node.range[0]).line
-    }
-
-    return undefined
+    return this.lines?.(path)
   }
 }
 
-/** Parses one YAML document; a syntax error becomes a ValidationError naming the file and line. */
-export function parseYamlSource(file: string, text: string, label = file): YamlSource {
-  const lines = new LineCounter()
-  const document = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true})
-  if (document.errors.length > 0) {
-    throw new ValidationError(
-      `Yaml format error in ${label} file`,
-      document.errors.map((error) => ({
-        file,
-        line: lines.linePos(error.pos[0]).line,
-        message: error.message.split('\n')[0],
-      })),
-    )
-  }
+function yamlError(error: unknown, file: string, label: string): ValidationError {
+  const problem = error as {mark?: {line: number}; reason?: string}
+  return new ValidationError(`Yaml format error in ${label} file`, [
+    {file, line: problem.mark ? problem.mark.line + 1 : undefined, message: problem.reason ?? String(error)},
+  ])
+}
 
-  return new YamlSource(file, document, lines)
+/** Parses one YAML document (core schema: no timestamps, no merge keys); a syntax error names the file and line. */
+export function parseYamlSource(file: string, text: string, label = file): YamlSource {
+  try {
+    return new YamlSource(file, text, jsyaml.load(text, {filename: file, schema: jsyaml.CORE_SCHEMA}))
+  } catch (error) {
+    if (error instanceof jsyaml.YAMLException) throw yamlError(error, file, label)
+    throw error
+  }
+}
+
+/** All documents of a multi-document text, with the line each starts on (for rendered manifests). */
+export function parseYamlDocuments(text: string): unknown[] {
+  return jsyaml.loadAll(text, undefined, {schema: jsyaml.CORE_SCHEMA})
+}
+
+export function dumpYaml(value: unknown): string {
+  return jsyaml.dump(value, {lineWidth: -1, noRefs: true, schema: jsyaml.CORE_SCHEMA})
 }
 
 /** `a.b[2].c` from ['a', 'b', 2, 'c']. */

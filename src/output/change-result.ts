@@ -1,4 +1,4 @@
-import {stringify} from 'yaml'
+import {dumpYaml} from '../models/yaml-source.js'
 
 import {type ChangeResult, describeResult} from '../core/addon-service.js'
 
@@ -15,7 +15,7 @@ export function printChangeResult(
 
   for (const addon of result.addons) {
     if (addon.status === 'planned' && addon.rendered) {
-      out.log(addon.rendered.map((object) => `---\n${stringify(object, {lineWidth: 0})}`).join(''))
+      out.log(addon.rendered.map((object) => `---\n${dumpYaml(object)}`).join(''))
     }
 
     if (['already-disabled', 'already-enabled', 'not-found'].includes(addon.status)) continue

@@ -1,4 +1,4 @@
-import {stringify} from 'yaml'
+import {dumpYaml} from '../models/yaml-source.js'
 
 export type ListFormat = 'json' | 'table' | 'yaml'
 
@@ -27,6 +27,6 @@ export function formatTable<Row>(rows: Row[], columns: Column<Row>[]): string {
 
 export function formatList<Row>(rows: Row[], format: ListFormat, columns: Column<Row>[]): string {
   if (format === 'json') return JSON.stringify(rows, null, 2)
-  if (format === 'yaml') return stringify(rows).trimEnd()
+  if (format === 'yaml') return dumpYaml(rows).trimEnd()
   return formatTable(rows, columns)
 }

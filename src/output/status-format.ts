@@ -1,4 +1,4 @@
-import {stringify} from 'yaml'
+import {dumpYaml} from '../models/yaml-source.js'
 
 import type {AddonState, ClusterStatus} from '../core/status-service.js'
 
@@ -31,7 +31,7 @@ export function formatShort(status: ClusterStatus): string {
 
 /** MicroK8s's yaml shape, with `cluster` for `microk8s` and health added for enabled addons. */
 export function formatYaml(status: ClusterStatus): string {
-  return stringify({
+  return dumpYaml({
     addons: status.addons.map((a) => ({
       description: a.description,
       ...(a.health ? {health: a.health} : {}),
@@ -46,6 +46,6 @@ export function formatYaml(status: ClusterStatus): string {
 
 export function formatNotRunning(format: string, reason: string): string {
   if (format === 'json') return JSON.stringify({cluster: {message: reason, running: false}}, null, 2)
-  if (format === 'yaml') return stringify({cluster: {message: `${NOT_RUNNING}: ${reason}`, running: false}}).trimEnd()
+  if (format === 'yaml') return dumpYaml({cluster: {message: `${NOT_RUNNING}: ${reason}`, running: false}}).trimEnd()
   return `${NOT_RUNNING}: ${reason}`
 }

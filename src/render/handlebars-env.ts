@@ -2,8 +2,8 @@ import Handlebars from 'handlebars'
 import {readFileSync, readdirSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import semver from 'semver'
-import {stringify} from 'yaml'
 
+import {dumpYaml} from '../models/yaml-source.js'
 import {templatesDir} from '../paths.js'
 
 type HelperOptions = Handlebars.HelperOptions
@@ -52,7 +52,7 @@ export function handlebars(): typeof Handlebars {
     quote: (value: unknown) => JSON.stringify(String(value ?? '')),
     semver: (range: string, version: string) =>
       semver.satisfies(semver.coerce(version) ?? '0.0.0', range, {includePrerelease: true}),
-    toYaml: (value: unknown) => stringify(value, {lineWidth: 0}).trimEnd(),
+    toYaml: (value: unknown) => dumpYaml(value).trimEnd(),
   })
   const partialsDir = join(templatesDir, 'partials')
   for (const file of readdirSync(partialsDir).filter((name) => name.endsWith('.hbs'))) {

@@ -1,10 +1,10 @@
 import {readFile} from 'node:fs/promises'
 import {join, relative} from 'node:path'
-import {parseAllDocuments} from 'yaml'
 
 import {type Problem, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
+import {loadYamlLibrary, parseYamlDocuments} from '../models/yaml-source.js'
 import {handlebars} from './handlebars-env.js'
 import {podSpecImages} from './images.js'
 
@@ -25,6 +25,17 @@ export interface RenderContext {
   cluster: {arch: string; version: string}
   images: Record<string, string>
   options: Record<string, OptionValue>
+}
+
+/** The line each document of a multi-document text starts on; `yaml` keeps positions, so it is loaded only here. */
+async function documentLines(text: string): Promise<(number | undefined)[]> {
+  const {LineCounter, parseAllDocuments} = await loadYamlLibrary()
+  const counter = new LineCounter()
+  const documents = parseAllDocuments(text, {lineCounter: counter})
+  return (Array.isArray(documents) ? documents : []).map((document) => {
+    const start = document.contents?.range?.[0] ?? document.range[0]
+    return counter.linePos(start).line
+  })
 }
 
 function lineOfHandlebarsError(error: Error & {lineNumber?: number}): number | undefined {
@@ -86,32 +97,43 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
       ])
     }
 
-    for (const document of parseAllDocuments(text)) {
-      const line = (offset: number) => text.slice(0, offset).split('\n').length
-      const where = {file: `${file} (rendered)`, line: line(document.contents?.range?.[0] ?? document.range[0])}
-      if (document.errors.length > 0) {
-        problems.push({...where, line: line(document.errors[0].pos[0]), message: document.errors[0].message.split('\n')[0]})
+    let documents: unknown[]
+    try {
+      documents = parseYamlDocuments(text)
+    } catch (error) {
+      const mark = (error as {mark?: {line: number}; reason?: string}).mark
+      problems.push({file: `${file} (rendered)`, line: mark ? mark.line + 1 : undefined, message: (error as {reason?: string}).reason ?? String(error)})
+      continue
+    }
+
+    const found: {index: number; message: string}[] = []
+    const allowed = new Set(Object.values(context.images))
+    for (const [index, document] of documents.entries()) {
+      const object = document as KubeObject | null | undefined
+      if (object === null || object === undefined) continue
+      if (typeof object !== 'object' || Array.isArray(object)) {
+        found.push({index, message: 'document is not a mapping'})
         continue
       }
 
-      const object = document.toJS() as KubeObject | null
-      if (object === null || object === undefined) continue
       const missing = ['apiVersion', 'kind', 'metadata.name'].filter((field) =>
         field === 'metadata.name' ? typeof object.metadata?.name !== 'string' || !object.metadata.name : !object[field],
       )
       if (missing.length > 0) {
-        problems.push({...where, message: `document is missing ${missing.join(', ')}`})
+        found.push({index, message: `document is missing ${missing.join(', ')}`})
         continue
       }
 
-      const allowed = new Set(Object.values(context.images))
       for (const image of podSpecImages(object)) {
-        if (!allowed.has(image)) {
-          problems.push({...where, message: `image ${image} of ${object.kind}/${object.metadata.name} has no key in addon.yaml images`})
-        }
+        if (!allowed.has(image)) found.push({index, message: `image ${image} of ${object.kind}/${object.metadata.name} has no key in addon.yaml images`})
       }
 
       rendered.push({object, template: relative(addon.dir, file)})
+    }
+
+    if (found.length > 0) {
+      const lines = await documentLines(text)
+      problems.push(...found.map(({index, message}) => ({file: `${file} (rendered)`, line: lines[index], message})))
     }
   }
 
