@@ -1,24 +1,12 @@
-import {execFile} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 
 import {buildManifest} from '../../scripts/manifest.mjs'
+import {runMk8s} from '../helpers/cli.js'
 import {declarativeRepoFiles, gitRepo, repoRoot, tempDir, upstreamHookRepo} from '../helpers/repos.js'
 
-const run = promisify(execFile)
-
-/** Runs the built CLI as a user would; never throws, returns the exit code and both streams. */
-async function mk8s(args: string[], env: Record<string, string> = {}) {
-  try {
-    const {stderr, stdout} = await run(join(repoRoot, 'bin/run.js'), args, {env: {...process.env, ...env}})
-    return {code: 0, stderr, stdout}
-  } catch (error) {
-    const failed = error as {code: number; stderr: string; stdout: string}
-    return {code: failed.code, stderr: failed.stderr, stdout: failed.stdout}
-  }
-}
+const mk8s = runMk8s
 
 describe('mk8s CLI', () => {
   it('has a committed oclif.manifest.json that matches the commands', async () => {
