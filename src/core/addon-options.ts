@@ -6,6 +6,8 @@ import {type OptionSpec, type OptionValue, OptionValueError, convertOption} from
 import {parseYamlSource} from '../models/yaml-source.js'
 
 export interface OptionInputs {
+  /** The options the addon was last enabled with, kept when it is enabled again without options. */
+  previous?: Record<string, unknown>
   /** Tokens from the addon grammar: positionals, `name=value`, `--name value`, `--name=value`, `--flag`. */
   args?: string[]
   /** `--set key=value`, highest precedence. */
@@ -39,6 +41,11 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
   const put = (key: string, value: unknown, from: string) => {
     const match = findOption(specs, key) ?? unknown(key, from)
     raw.set(match[0], {from, value})
+  }
+
+  for (const [key, value] of Object.entries(inputs.previous ?? {})) {
+    // An option the new version no longer has is dropped, not an error.
+    if (findOption(specs, key)) put(key, value, 'the options it was enabled with')
   }
 
   for (const [i, values] of (inputs.values ?? []).entries()) {

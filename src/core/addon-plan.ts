@@ -29,6 +29,7 @@ export interface AddonPlan {
 
 export interface PlanInputs {
   args?: string[]
+  previous?: Record<string, unknown>
   imageOverrides?: ImageOverrides
   set?: string[]
   values?: Record<string, unknown>[]
@@ -37,7 +38,7 @@ export interface PlanInputs {
 /** Options resolved, images resolved, version checked, manifests rendered: everything short of the cluster. */
 export async function planAddon(addon: DeclarativeAddon, inputs: PlanInputs, cluster: ClusterFacts): Promise<AddonPlan> {
   checkKubernetesVersion(addon, cluster.version)
-  const options = resolveOptions(addon, {args: inputs.args, set: inputs.set, values: inputs.values})
+  const options = resolveOptions(addon, {args: inputs.args, previous: inputs.previous, set: inputs.set, values: inputs.values})
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
   const readyTargets = addon.definition.ready

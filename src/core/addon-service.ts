@@ -177,8 +177,6 @@ export class AddonService {
     const record = options.dryRun === 'client' ? undefined : await this.readRecord(addon.entry)
     // A dependency, or an addon enabled again with no options, keeps the options it was enabled with.
     const explicitArgs = (request?.args.length ?? 0) > 0 || values !== undefined || (request !== undefined && (options.set?.length ?? 0) > 0)
-    const known = Object.keys(addon.definition.options ?? {})
-    const keptOptions = record && !explicitArgs ? [Object.fromEntries(Object.entries(record.options).filter(([key]) => known.includes(key)))] : []
     const overrides: ImageOverrides = {
       images: {...record?.overrides?.images, ...options.imageOverrides?.images},
       registryMirrors: {...record?.overrides?.registryMirrors, ...options.imageOverrides?.registryMirrors},
@@ -190,7 +188,7 @@ export class AddonService {
 
     const plan: AddonPlan = await planAddon(
       addon,
-      {args: request?.args, imageOverrides: overrides, set: request ? options.set : undefined, values: [...keptOptions, ...(values ?? [])]},
+      {args: request?.args, imageOverrides: overrides, previous: record && !explicitArgs ? record.options : undefined, set: request ? options.set : undefined, values},
       this.cluster,
     )
     clock.lap('render')

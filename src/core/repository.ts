@@ -1,10 +1,11 @@
 import {constants} from 'node:fs'
 import {access, readFile, readdir, stat} from 'node:fs/promises'
-import {join, relative} from 'node:path'
+import {join} from 'node:path'
 import semver from 'semver'
 
 import {type Problem, UserError, ValidationError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
+import {WAITED_KINDS} from '../kube/readiness.js'
 import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
@@ -12,7 +13,6 @@ import {type FieldPath, type YamlSource, parseYamlSource} from '../models/yaml-s
 
 export const ADDONS_FILE = 'addons.yaml'
 export const ADDON_FILE = 'addon.yaml'
-export const READY_KINDS = ['APIService', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Job', 'PersistentVolumeClaim', 'StatefulSet']
 
 export interface RepositoryIndex {
   description: string
@@ -74,7 +74,6 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-
 async function defaultManifests(dir: string): Promise<string[]> {
   const names = await readdir(dir)
   return names.filter((name) => /\.ya?ml\.hbs$/.test(name)).sort()
@@ -98,6 +97,7 @@ export async function loadAddon(index: RepositoryIndex, entry: AddonEntry): Prom
       semantic.map(({path, ...problem}) => ({...problem, file: source.file, line: source.lineOf(path)})),
     )
   }
+
   const manifests = definition.manifests ?? (await defaultManifests(dir))
   return {definition, dir, entry, kind: 'declarative', manifests}
 }
@@ -134,8 +134,8 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
   }
 
   for (const [i, target] of (definition.ready ?? []).entries()) {
-    if (!READY_KINDS.includes(target.kind)) {
-      at(['ready', i, 'kind'], `ready[${i}].kind`, `must be one of: ${READY_KINDS.join(', ')}`)
+    if (!WAITED_KINDS.includes(target.kind)) {
+      at(['ready', i, 'kind'], `ready[${i}].kind`, `must be one of: ${WAITED_KINDS.join(', ')}`)
     }
   }
 
@@ -147,18 +147,16 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
  * Used by `repo add`, `repo update` and `addons lint`; an empty list means the repository is usable.
  */
 export async function repositoryProblems(dir: string, name: string): Promise<{index?: RepositoryIndex; problems: Problem[]}> {
-  let source: YamlSource
+  let index: RepositoryIndex
   try {
-    source = await loadIndexSource(dir, name)
+    index = await loadRepositoryIndex(dir, name)
   } catch (error) {
     if (error instanceof ValidationError) return {problems: error.problems}
     if (error instanceof UserError) return {problems: [{message: error.message}]}
     throw error
   }
 
-  const problems = await schemaProblems('addons-file', source)
-  if (problems.length > 0) return {problems}
-  const index = {...entriesOf(source, name), dir}
+  const problems: Problem[] = []
   const {compileAddonTemplates} = await import('../render/renderer.js')
   for (const entry of index.entries) {
     const addonDir = join(dir, 'addons', entry.name)
@@ -167,9 +165,9 @@ export async function repositoryProblems(dir: string, name: string): Promise<{in
       for (const hook of ['enable', 'disable']) {
         const file = join(addonDir, hook)
         if (!(await pathExists(file))) {
-          problems.push({file: relative(dir, file), message: `Missing ${hook} hook for ${entry.name} addon`})
+          problems.push({file, message: `Missing ${hook} hook for ${entry.name} addon`})
         } else if (!(await isExecutable(file))) {
-          problems.push({file: relative(dir, file), message: `${hook} hook for ${entry.name} addon needs execute permissions`})
+          problems.push({file, message: `${hook} hook for ${entry.name} addon needs execute permissions`})
         }
       }
 
