@@ -8,7 +8,7 @@ import type {AddonRequest} from './addon-args.js'
 import {resolveRequires} from './addon-graph.js'
 import {readValuesFiles} from './addon-options.js'
 import {type AddonPlan, matchesTarget, planAddon} from './addon-plan.js'
-import {type AddonRecord, PART_OF, RECORD_NAMESPACE, applySetId, parseRecord, recordName, recordObject, withMembership} from './applyset.js'
+import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName, recordObject, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 import {ClusterLock} from './lock.js'
 import {type Reporter, silentReporter} from './progress.js'
@@ -117,8 +117,8 @@ export class AddonService {
   }
 
   /** Parses the addon grammar; MicroK8s's "not found" for a repo/name that is not available. */
-  private requests(tokens: string[]): {missing: AddonRequest[]; targets: {entry: AddonEntry; request: AddonRequest}[]} {
-    const {notices, requests} = this.catalog.parse(tokens)
+  private requests(tokens: string[], recorded: AddonEntry[] = []): {missing: AddonRequest[]; targets: {entry: AddonEntry; request: AddonRequest}[]} {
+    const {notices, requests} = this.catalog.parse(tokens, undefined, recorded)
     for (const notice of notices) this.reporter.notice(notice)
     if (requests.length > 1) {
       this.reporter.notice('WARNING: Do not enable or disable multiple addons in one command. This form of chained operations may be DEPRECATED in the future.')
@@ -127,7 +127,7 @@ export class AddonService {
     const missing: AddonRequest[] = []
     const targets: {entry: AddonEntry; request: AddonRequest}[] = []
     for (const request of requests) {
-      const entry = this.catalog.find(request)
+      const entry = this.catalog.find(request) ?? recorded.find((r) => r.name === request.name && r.repository === request.repository)
       if (entry) targets.push({entry, request})
       else missing.push(request)
     }
@@ -286,7 +286,13 @@ export class AddonService {
   }
 
   async disable(options: ChangeOptions): Promise<ChangeResult> {
-    const {missing, targets} = this.requests(options.tokens)
+    // An addon stays disableable after its repository is removed: its record says what to delete.
+    const records = await this.client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
+    const recorded = records
+      .map(parseRecord)
+      .filter((r): r is AddonRecord => r !== undefined)
+      .map((r): AddonEntry => ({architectures: [], checkStatus: '', description: '', name: r.addon, repository: r.repository, version: r.version}))
+    const {missing, targets} = this.requests(options.tokens, recorded)
     const results: AddonResult[] = this.notFound(missing, 'disable')
     try {
       for (const {entry} of targets) {

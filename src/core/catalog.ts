@@ -90,10 +90,12 @@ export class AddonCatalog implements AddonLookup {
   }
 
   /** Parses addon tokens with MicroK8s's grammar against the available addons. */
-  parse(tokens: string[], arch = this.arch) {
+  parse(tokens: string[], arch = this.arch, extra: AddonRef[] = []) {
     const community = this.repository('community')
     const communityNames = new Set((community?.entries ?? []).filter((e) => e.architectures.includes(arch)).map((e) => e.name))
-    return parseAddonArgs(tokens, this.available(arch), communityNames)
+    const available: AddonRef[] = this.available(arch)
+    for (const ref of extra) if (!available.some((a) => a.name === ref.name && a.repository === ref.repository)) available.push(ref)
+    return parseAddonArgs(tokens, available, communityNames)
   }
 
   /** An entry for a `repo/name` the grammar produced; MicroK8s's "not found" message when it is not available. */

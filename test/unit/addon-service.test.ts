@@ -100,6 +100,15 @@ describe('AddonService with a fake API server', () => {
     expect(client.objects.size).toBe(0)
   })
 
+  it('disables an addon whose repository was removed since, from its record', async () => {
+    const {client, repos, service} = await setup()
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    await repos.remove('t')
+    const result = await (await service()).disable({timeoutMs: 1000, tokens: ['demo']})
+    expect(result.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'disabled']])
+    expect(kinds(client)).toEqual([])
+  })
+
   it('says not found for an unknown repo/name and continues, as MicroK8s does', async () => {
     const {notices, service} = await setup()
     const result = await (await service()).enable({timeoutMs: 1000, tokens: ['t/nope']})
