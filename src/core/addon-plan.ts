@@ -6,6 +6,7 @@ import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
 import {type RenderedObject, renderAddon} from '../render/renderer.js'
 import type {AddonRequest} from './addon-args.js'
+import type {AddonRecord} from './applyset.js'
 import {checkKubernetesVersion} from './addon-graph.js'
 import {resolveOptions} from './addon-options.js'
 import type {AddonCatalog} from './catalog.js'
@@ -33,6 +34,25 @@ export interface PlanInputs {
   imageOverrides?: ImageOverrides
   set?: string[]
   values?: Record<string, unknown>[]
+}
+
+/**
+ * The inputs enabling an addon again uses: the arguments given, or the options it was enabled with when none are
+ * given; image overrides given now win over the recorded ones, which are kept.
+ */
+export function inputsOverRecord(
+  record: AddonRecord | undefined,
+  given: {args?: string[]; imageOverrides?: ImageOverrides; set?: string[]; values?: Record<string, unknown>[]},
+): PlanInputs & {imageOverrides: ImageOverrides} {
+  const explicit = (given.args?.length ?? 0) > 0 || (given.set?.length ?? 0) > 0 || (given.values?.length ?? 0) > 0
+  return {
+    ...given,
+    imageOverrides: {
+      images: {...record?.overrides?.images, ...given.imageOverrides?.images},
+      registryMirrors: {...record?.overrides?.registryMirrors, ...given.imageOverrides?.registryMirrors},
+    },
+    previous: record && !explicit ? record.options : undefined,
+  }
 }
 
 /** Options resolved, images resolved, version checked, manifests rendered: everything short of the cluster. */

@@ -7,7 +7,7 @@ import type {ImageOverrides} from '../render/images.js'
 import type {AddonRequest} from './addon-args.js'
 import {resolveRequires} from './addon-graph.js'
 import {readValuesFiles} from './addon-options.js'
-import {type AddonPlan, matchesTarget, planAddon} from './addon-plan.js'
+import {type AddonPlan, inputsOverRecord, matchesTarget, planAddon} from './addon-plan.js'
 import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName, recordObject, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 import {ClusterLock} from './lock.js'
@@ -175,22 +175,16 @@ export class AddonService {
     const id = addonId(addon.entry)
     const clock = timer()
     const record = options.dryRun === 'client' ? undefined : await this.readRecord(addon.entry)
-    // A dependency, or an addon enabled again with no options, keeps the options it was enabled with.
-    const explicitArgs = (request?.args.length ?? 0) > 0 || values !== undefined || (request !== undefined && (options.set?.length ?? 0) > 0)
-    const overrides: ImageOverrides = {
-      images: {...record?.overrides?.images, ...options.imageOverrides?.images},
-      registryMirrors: {...record?.overrides?.registryMirrors, ...options.imageOverrides?.registryMirrors},
-    }
     if (!request && record?.state === 'enabled') {
       this.reporter.notice(`Addon ${id} is already enabled`)
       return {action: 'enable', addon: id, durations: clock.total(), objects: record.objects, pruned: [], status: 'already-enabled'}
     }
 
-    const plan: AddonPlan = await planAddon(
-      addon,
-      {args: request?.args, imageOverrides: overrides, previous: record && !explicitArgs ? record.options : undefined, set: request ? options.set : undefined, values},
-      this.cluster,
-    )
+    // A dependency, or an addon enabled again with no options, keeps the options it was enabled with. Registry
+    // mirrors apply to dependencies too (an air-gapped cluster needs them everywhere); --image keys are the addon's own.
+    const imageOverrides = {images: request ? options.imageOverrides?.images : undefined, registryMirrors: options.imageOverrides?.registryMirrors}
+    const inputs = inputsOverRecord(record, {args: request?.args, imageOverrides, set: request ? options.set : undefined, values})
+    const plan: AddonPlan = await planAddon(addon, inputs, this.cluster)
     clock.lap('render')
     const setId = applySetId(recordName(addon.entry.repository, addon.entry.name))
     const rendered = plan.objects.map(({object}) => withMembership(object as KubeObject, setId))
@@ -205,7 +199,7 @@ export class AddonService {
       images: plan.images,
       objects: refs,
       options: plan.options,
-      overrides,
+      overrides: inputs.imageOverrides,
       repository: addon.entry.repository,
       state: 'enabled',
       updatedAt: new Date().toISOString(),

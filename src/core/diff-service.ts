@@ -7,7 +7,7 @@ import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, r
 import {addonId} from '../models/addon.js'
 import type {ImageOverrides} from '../render/images.js'
 import {readValuesFiles} from './addon-options.js'
-import {declarativeAddon, planAddon} from './addon-plan.js'
+import {declarativeAddon, inputsOverRecord, planAddon} from './addon-plan.js'
 import {applySetId, parseRecord, recordName, RECORD_NAMESPACE, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 
@@ -53,7 +53,7 @@ export async function diffAddon(
   const record = recordObject ? parseRecord(recordObject) : undefined
   const plan = await planAddon(
     addon,
-    {args: requests[0].args, imageOverrides: {images: {...record?.overrides?.images, ...options.imageOverrides?.images}, registryMirrors: {...record?.overrides?.registryMirrors, ...options.imageOverrides?.registryMirrors}}, set: options.set, values},
+    inputsOverRecord(record, {args: requests[0].args, imageOverrides: options.imageOverrides, set: options.set, values}),
     cluster,
   )
   const id = applySetId(recordName(addon.entry.repository, addon.entry.name))

@@ -119,6 +119,31 @@ describe('enable, disable and status of dns', () => {
     expect(kubectlJson<{metadata: {name: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).metadata.name).toBe('kube-dns')
   })
 
+  it('diffs against the live objects: nothing for the same options, the Corefile line for new ones', async () => {
+    const same = await mk8s(['diff', 'dns'])
+    expect(same.code).toBe(0)
+    expect(same.stdout).toContain('core/dns: 0 to change, 6 unchanged')
+    const changed = await mk8s(['diff', 'dns:9.9.9.9'])
+    expect(changed.code).toBe(1)
+    expect(changed.stdout).toContain('--- live/ConfigMap kube-system/coredns\n+++ mk8s/ConfigMap kube-system/coredns\n')
+    expect(changed.stdout).toMatch(/\n-\s+forward \. 8\.8\.8\.8\n\+\s+forward \. 9\.9\.9\.9\n/)
+    expect(changed.stdout).toContain('core/dns: 1 to change, 5 unchanged')
+  })
+
+  it('server-side dry runs change nothing', async () => {
+    const before = kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.metadata.resourceVersion}'])
+    const {code, stdout} = await mk8s(['enable', 'dns:9.9.9.9', '--dry-run', 'server'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('Would apply 6 objects for core/dns')
+    expect(kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.metadata.resourceVersion}'])).toBe(before)
+  })
+
+  it('waits for a Ready node with status --wait-ready', async () => {
+    const {code, stdout} = await mk8s(['status', '--wait-ready', '--timeout', '10', '--format', 'short'])
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/^cluster is running\naddons:\ncore\/dns: enabled\n/)
+  })
+
   it('disables dns: no object of the addon is left, cluster-scoped ones included', async () => {
     const rec = record()!
     const recorded = JSON.parse(rec.data.objects) as Ref[]
