@@ -109,6 +109,29 @@ describe('AddonService with a fake API server', () => {
     expect(kinds(client)).toEqual([])
   })
 
+  it('enables requirements first, each once, and leaves enabled ones alone', async () => {
+    const files = {
+      ...declarativeRepoFiles(),
+      ...Object.fromEntries(
+        Object.entries(declarativeRepoFiles({'addon.yaml': `${declarativeRepoFiles()['addons/demo/addon.yaml'].replace('name: demo', 'name: app')}requires: [demo]\n`}, 'app')).filter(([path]) => path.startsWith('addons/app/')),
+      ),
+    }
+    files['addons.yaml'] += '    - {name: app, description: App, version: "1.0.0", check_status: deployment.apps/demo, supported_architectures: [amd64]}\n'
+    files['addons/app/deploy.yaml.hbs'] = files['addons/app/deploy.yaml.hbs'].replaceAll('demo', 'app')
+    const home = tempDir('mk8s-home-')
+    const env = {...process.env, MK8S_HOME: home}
+    await new RepoService({env}).add('t', gitRepo(files))
+    const client = new FakeKubeClient()
+    client.onWrite = deploymentsBecomeAvailable
+    const notices: string[] = []
+    const service = async () => new AddonService(client, await AddonCatalog.load({env}), cluster, {notice: (line) => notices.push(line), step: (_t, run) => run(() => {})})
+    const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app']})
+    expect(first.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'enabled'], ['t/app', 'enabled']])
+    const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app:2']})
+    expect(again.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'already-enabled'], ['t/app', 'enabled']])
+    expect(notices).toContain('Addon t/demo is already enabled')
+  })
+
   it('says not found for an unknown repo/name and continues, as MicroK8s does', async () => {
     const {notices, service} = await setup()
     const result = await (await service()).enable({timeoutMs: 1000, tokens: ['t/nope']})
