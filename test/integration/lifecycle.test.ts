@@ -121,7 +121,12 @@ describe('addon lifecycle', () => {
       expect(kubectl(['get', 'deployment', 'shop', '-n', 'shop', '-o', 'name']).trim()).toBe('deployment.apps/shop')
 
       const waiting = startMk8s(['disable', 'it/shop', '--timeout', '60s'], env)
-      await new Promise((resolve) => setTimeout(resolve, 2500))
+      let output = ''
+      waiting.child.stdout!.on('data', (chunk) => (output += chunk))
+      // Release only once the second mk8s has seen the lease taken, however slowly it started.
+      await eventually(() => {
+        if (!output.includes('Waiting for another mk8s')) throw new Error('not waiting yet')
+      }, 30_000)
       await lock.release()
       const done = await waiting.done
       expect(done.stdout).toMatch(/Waiting for another mk8s \(.*\) to finish changing addons/)
