@@ -216,12 +216,9 @@ export async function restartApiserver(dir = defaultClusterDir) {
   log(`kube-apiserver restarted on 127.0.0.1:${port}`)
 }
 
-function kubectl(dir, bin, ...args) {
-  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
-}
-
-function kubectlApply(dir, bin, manifest) {
-  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), 'apply', '-f', '-'], {encoding: 'utf8', input: manifest})
+/** kubectl of the harness against the cluster in `dir`; `input` is fed to its standard input. */
+function kubectl(dir, bin, args, input = '') {
+  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
 }
 
 export async function up(dir = defaultClusterDir) {
@@ -229,11 +226,8 @@ export async function up(dir = defaultClusterDir) {
   const bin = binDir()
   rmSync(dir, {force: true, recursive: true})
   for (const sub of ['logs', 'pids', 'etcd']) mkdirSync(join(dir, sub), {recursive: true})
-  for (const node of NODES) {
-    seedArgs(join(dir, 'nodes', node.name))
-    // Every node shares the cluster's PKI, as MicroK8s nodes of one cluster share the CA.
-  }
-
+  for (const node of NODES) seedArgs(join(dir, 'nodes', node.name))
+  // Every node shares the cluster's PKI, as MicroK8s nodes of one cluster share the CA.
   makePki(join(dir, 'nodes', 'node-1', 'certs'))
   for (const node of NODES.slice(1)) execFileSync('cp', ['-r', join(dir, 'nodes', 'node-1', 'certs'), join(dir, 'nodes', node.name, 'certs')])
   writeFileSync(join(dir, 'state.json'), JSON.stringify({bin, ports: PORTS}, null, 2))
@@ -256,13 +250,17 @@ export async function up(dir = defaultClusterDir) {
 
   const certs = join(dir, 'nodes', 'node-1', 'certs')
   const kc = join(dir, 'kubeconfig')
-  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
+  // The controller manager and the scheduler talk to the API server as admin and serve only on loopback.
+  const asAdmin = (port) => [
     `--kubeconfig=${kc}`,
     `--authentication-kubeconfig=${kc}`,
     `--authorization-kubeconfig=${kc}`,
     '--leader-elect=false',
     '--bind-address=127.0.0.1',
-    `--secure-port=${PORTS.controllerManager}`,
+    `--secure-port=${port}`,
+  ]
+  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
+    ...asAdmin(PORTS.controllerManager),
     `--service-account-private-key-file=${join(certs, 'serviceaccount.key')}`,
     `--root-ca-file=${join(certs, 'ca.crt')}`,
     `--cluster-signing-cert-file=${join(certs, 'ca.crt')}`,
@@ -271,14 +269,7 @@ export async function up(dir = defaultClusterDir) {
     '--concurrent-deployment-syncs=10',
     '--concurrent-replicaset-syncs=10',
   ])
-  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), [
-    `--kubeconfig=${kc}`,
-    `--authentication-kubeconfig=${kc}`,
-    `--authorization-kubeconfig=${kc}`,
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    `--secure-port=${PORTS.scheduler}`,
-  ])
+  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), asAdmin(PORTS.scheduler))
   start(dir, 'kwok', join(bin, 'kwok'), [
     `--kubeconfig=${kc}`,
     '--manage-all-nodes=false',
@@ -299,17 +290,17 @@ export async function up(dir = defaultClusterDir) {
       'spec: {}',
     ].join('\n'),
   )
-  kubectlApply(dir, bin, nodes.join('\n---\n'))
+  kubectl(dir, bin, ['apply', '-f', '-'], nodes.join('\n---\n'))
   for (const node of NODES) {
     // kwok keeps the addresses a node already has, so the InternalIP is set before it initialises the node.
     const status = {status: {addresses: [{address: node.ip, type: 'InternalIP'}, {address: node.name, type: 'Hostname'}], allocatable: {cpu: '32', memory: '256Gi', pods: '110'}, capacity: {cpu: '32', memory: '256Gi', pods: '110'}}}
-    kubectl(dir, bin, 'patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status))
+    kubectl(dir, bin, ['patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)])
   }
 
   await waitFor(
     'nodes to become Ready',
     async () => {
-      const {items} = JSON.parse(kubectl(dir, bin, 'get', 'nodes', '-o', 'json'))
+      const {items} = JSON.parse(kubectl(dir, bin, ['get', 'nodes', '-o', 'json']))
       return items.length === NODES.length && items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
     },
     60_000,
@@ -320,7 +311,7 @@ export async function up(dir = defaultClusterDir) {
     'the default service account',
     async () => {
       try {
-        kubectl(dir, bin, 'get', 'serviceaccount', 'default', '-n', 'default')
+        kubectl(dir, bin, ['get', 'serviceaccount', 'default', '-n', 'default'])
         return true
       } catch {
         return false

@@ -1,9 +1,5 @@
-import {join} from 'node:path'
-
 import {UserError} from '../errors.js'
-import {pathExists} from '../host/fs.js'
 import {AddonCatalog} from './catalog.js'
-import {ADDON_FILE} from './repository.js'
 
 export interface AddonListing {
   architectures: string[]
@@ -24,12 +20,10 @@ export async function listAddons(options: {repository?: string} = {}): Promise<{
   const entries = catalog.available().filter((e) => !options.repository || e.repository === options.repository)
   const addons = await Promise.all(
     entries.map(async (entry) => {
-      const dir = join(catalog.repository(entry.repository)!.dir, 'addons', entry.name)
-      const declarative = await pathExists(join(dir, ADDON_FILE))
       return {
         architectures: entry.architectures,
         description: entry.description,
-        kind: declarative ? ('declarative' as const) : ('hook' as const),
+        kind: await catalog.kindOf(entry),
         name: entry.name,
         repository: entry.repository,
         version: entry.version,

@@ -8,7 +8,7 @@ import type {AddonRequest} from './addon-args.js'
 import {resolveRequires} from './addon-graph.js'
 import {readValuesFiles} from './addon-options.js'
 import {type AddonPlan, inputsOverRecord, matchesTarget, planAddon} from './addon-plan.js'
-import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName, recordObject, withMembership} from './applyset.js'
+import {type AddonRecord, PART_OF, addonSetId, listRecords, readRecord, recordId, recordObject, recordRef, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 import {ClusterLock} from './lock.js'
 import {type Reporter, silentReporter} from './progress.js'
@@ -48,13 +48,6 @@ export interface ChangeResult {
   ok: boolean
 }
 
-const recordRef = (entry: {name: string; repository: string}): ObjectRef => ({
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  name: recordName(entry.repository, entry.name),
-  namespace: RECORD_NAMESPACE,
-})
-
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b))
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys)
@@ -67,7 +60,6 @@ function timer() {
   const durations: Record<string, number> = {}
   let last = start
   return {
-    durations,
     lap(name: string) {
       const now = Date.now()
       durations[name] = now - last
@@ -93,11 +85,6 @@ export class AddonService {
     private readonly cluster: {arch: string; version: string},
     private readonly reporter: Reporter = silentReporter,
   ) {}
-
-  async readRecord(entry: {name: string; repository: string}): Promise<AddonRecord | undefined> {
-    const object = await this.client.get(recordRef(entry))
-    return object ? parseRecord(object) : undefined
-  }
 
   private async writeRecord(record: AddonRecord): Promise<void> {
     await this.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
@@ -174,7 +161,7 @@ export class AddonService {
   private async enableOne(addon: DeclarativeAddon, options: EnableOptions, request: AddonRequest | undefined, values?: Record<string, unknown>[]): Promise<AddonResult> {
     const id = addonId(addon.entry)
     const clock = timer()
-    const record = options.dryRun === 'client' ? undefined : await this.readRecord(addon.entry)
+    const record = options.dryRun === 'client' ? undefined : await readRecord(this.client, addon.entry)
     if (!request && record?.state === 'enabled') {
       this.reporter.notice(`Addon ${id} is already enabled`)
       return {action: 'enable', addon: id, durations: clock.total(), objects: record.objects, pruned: [], status: 'already-enabled'}
@@ -186,8 +173,8 @@ export class AddonService {
     const inputs = inputsOverRecord(record, {args: request?.args, imageOverrides, set: request ? options.set : undefined, values})
     const plan: AddonPlan = await planAddon(addon, inputs, this.cluster)
     clock.lap('render')
-    const setId = applySetId(recordName(addon.entry.repository, addon.entry.name))
-    const rendered = plan.objects.map(({object}) => withMembership(object as KubeObject, setId))
+    const setId = addonSetId(addon.entry)
+    const rendered = plan.objects.map(({object}) => withMembership(object, setId))
     if (options.dryRun === 'client') {
       return {action: 'enable', addon: id, durations: clock.total(), objects: rendered.map(refOf), pruned: [], rendered, status: 'planned'}
     }
@@ -219,7 +206,7 @@ export class AddonService {
 
     await this.locked(options)
     // Another mk8s may have changed the addon while this one waited for the lock: look again.
-    const current = await this.readRecord(addon.entry)
+    const current = await readRecord(this.client, addon.entry)
     if (current && !sameJson(current, record) && (await this.unchanged(current, desired, setId))) {
       this.reporter.notice(`Addon ${id} is already enabled`)
       return {action: 'enable', addon: id, durations: clock.total(), objects: current.objects, pruned: [], status: 'already-enabled'}
@@ -275,22 +262,20 @@ export class AddonService {
     if (record.state !== 'enabled' || record.version !== desired.version) return false
     if (!sameJson(record.options, desired.options) || !sameJson(record.images, desired.images)) return false
     if (!sameJson(record.objects.map(refKey).sort(), desired.objects.map(refKey).sort())) return false
-    const live = await readinessMap(this.client, record.objects, `${PART_OF}=${setId}`)
+    const live = await readinessMap(this.client, record.objects, {labelSelector: `${PART_OF}=${setId}`})
     return [...live.values()].every((state) => state.object !== undefined)
   }
 
   async disable(options: ChangeOptions): Promise<ChangeResult> {
     // An addon stays disableable after its repository is removed: its record says what to delete.
-    const records = await this.client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
-    const recorded = records
-      .map(parseRecord)
-      .filter((r): r is AddonRecord => r !== undefined)
-      .map((r): AddonEntry => ({architectures: [], checkStatus: '', description: '', name: r.addon, repository: r.repository, version: r.version}))
+    const records = await listRecords(this.client)
+    const recorded = records.map((r): AddonEntry => ({architectures: [], checkStatus: '', description: '', name: r.addon, repository: r.repository, version: r.version}))
     const {missing, targets} = this.requests(options.tokens, recorded)
     const results: AddonResult[] = this.notFound(missing, 'disable')
     try {
       for (const {entry} of targets) {
-        const result = await this.disableOne(entry, options)
+        const record = records.find((r) => recordId(r) === addonId(entry))
+        const result = await this.disableOne(entry, record, options)
         results.push(result)
         if (result.status === 'failed') break
       }
@@ -301,10 +286,10 @@ export class AddonService {
     return {addons: results, ok: results.every((r) => r.status !== 'failed')}
   }
 
-  private async disableOne(entry: AddonEntry, options: ChangeOptions): Promise<AddonResult> {
+  /** `record` is what the listing before the lock found; it is read again once the lock is held. */
+  private async disableOne(entry: AddonEntry, record: AddonRecord | undefined, options: ChangeOptions): Promise<AddonResult> {
     const id = addonId(entry)
     const clock = timer()
-    const record = await this.readRecord(entry)
     if (!record) {
       this.reporter.notice(`Addon ${id} is already disabled`)
       return {action: 'disable', addon: id, durations: clock.total(), objects: [], pruned: [], status: 'already-disabled'}
@@ -315,7 +300,7 @@ export class AddonService {
     }
 
     await this.locked(options)
-    const current = await this.readRecord(entry)
+    const current = await readRecord(this.client, entry)
     if (!current) {
       this.reporter.notice(`Addon ${id} is already disabled`)
       return {action: 'disable', addon: id, durations: clock.total(), objects: [], pruned: [], status: 'already-disabled'}

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import type {OptionValue} from '../models/option-types.js'
-import {type KubeObject, type ObjectRef, groupOf} from '../kube/types.js'
+import {type KubeClient, type KubeObject, type ObjectRef, groupOf} from '../kube/types.js'
 
 /**
  * The record of an enabled addon, kept in the cluster as an ApplySet parent (KEP-3659): a ConfigMap labelled
@@ -28,6 +28,35 @@ export interface AddonRecord {
 }
 
 export const recordName = (repository: string, addon: string) => `mk8s.${repository}.${addon}`
+
+interface AddonName {
+  name: string
+  repository: string
+}
+
+export const recordRef = (addon: AddonName): ObjectRef => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  name: recordName(addon.repository, addon.name),
+  namespace: RECORD_NAMESPACE,
+})
+
+/** `repo/name` of a record, as addonId names catalog entries. */
+export const recordId = (record: AddonRecord) => `${record.repository}/${record.addon}`
+
+/** The ApplySet id an addon's members are labelled with. */
+export const addonSetId = (addon: AddonName) => applySetId(recordName(addon.repository, addon.name))
+
+export async function readRecord(client: KubeClient, addon: AddonName): Promise<AddonRecord | undefined> {
+  const object = await client.get(recordRef(addon))
+  return object ? parseRecord(object) : undefined
+}
+
+/** Every addon record of the cluster, with one LIST. */
+export async function listRecords(client: KubeClient): Promise<AddonRecord[]> {
+  const objects = await client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
+  return objects.map(parseRecord).filter((record): record is AddonRecord => record !== undefined)
+}
 
 /** The ApplySet id of a parent: base64url(sha256(name.namespace.kind.group)), as KEP-3659 defines it. */
 export function applySetId(name: string, namespace = RECORD_NAMESPACE): string {

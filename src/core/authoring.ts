@@ -2,11 +2,13 @@ import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
 import {isMap, isSeq, parseDocument} from 'yaml'
 
-import {type Problem, UserError} from '../errors.js'
+import {type Problem, UserError, ValidationError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {templatesDir} from '../paths.js'
+import {handlebars} from '../render/handlebars-env.js'
 import {DEFAULT_KUBE_VERSION, planAddon} from './addon-plan.js'
+import {AddonCatalog} from './catalog.js'
 import {ADDONS_FILE, repositoryProblems} from './repository.js'
 
 export interface LintedAddon {
@@ -27,25 +29,24 @@ export interface LintResult {
 export async function lintRepository(path: string, kubeVersion = DEFAULT_KUBE_VERSION): Promise<LintResult> {
   const dir = resolve(path)
   const name = basename(dir)
-  const {index, problems} = await repositoryProblems(dir, name)
+  const {addons: loaded, index, problems} = await repositoryProblems(dir, name)
   if (!index) return {addons: [], problems}
-  const [{loadAddon}, {AddonCatalog}] = await Promise.all([import('./repository.js'), import('./catalog.js')])
   const catalog = await AddonCatalog.load()
-  const knownNames = new Set([...index.entries.map((e) => e.name), ...catalog.available().map((e) => e.name)])
-  const knownIds = new Set([...index.entries.map(addonId), ...catalog.available().map(addonId)])
+  const ownNames = new Set(index.entries.map((e) => e.name))
+  const knownIds = new Set(catalog.available().map(addonId))
+  const knownNames = new Set([...ownNames, ...catalog.available().map((e) => e.name)])
+  // The name the repository will be added under is not known here, so `anyname/x` is accepted for its own addon x.
+  const resolvable = (ref: string) => (ref.includes('/') ? knownIds.has(ref) || ownNames.has(ref.split('/')[1]) : knownNames.has(ref))
   const addons: LintedAddon[] = []
-  for (const entry of index.entries) {
-    const id = addonId(entry)
-    if (problems.some((p) => p.file?.startsWith(join(dir, 'addons', entry.name)))) continue
-    const addon = await loadAddon(index, entry).catch(() => undefined)
-    if (!addon) continue
+  for (const addon of loaded) {
+    const id = addonId(addon.entry)
     if (addon.kind === 'hook') {
       addons.push({id, kind: 'hook'})
       continue
     }
 
     for (const ref of addon.definition.requires ?? []) {
-      if (!(ref.includes('/') ? knownIds.has(ref.replace(/^[^/]+\//, `${name}/`)) || knownIds.has(ref) : knownNames.has(ref))) {
+      if (!resolvable(ref)) {
         problems.push({field: 'requires', file: join(addon.dir, 'addon.yaml'), message: `${ref} is not an addon of ${name} or a bundled repository`})
       }
     }
@@ -65,8 +66,8 @@ async function renderDefaults(addon: DeclarativeAddon, kubeVersion: string, prob
       objects = plan.objects.length
     } catch (error) {
       if (!(error instanceof UserError)) throw error
-      const nested = (error as {problems?: Problem[]}).problems
-      problems.push(...(nested?.length ? nested : [{file: join(addon.dir, 'addon.yaml'), message: error.message}]))
+      const nested = error instanceof ValidationError ? error.problems : []
+      problems.push(...(nested.length > 0 ? nested : [{file: join(addon.dir, 'addon.yaml'), message: error.message}]))
       return undefined
     }
   }
@@ -103,7 +104,6 @@ export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir:
     }),
   )
   list.flow = false
-  const {handlebars} = await import('../render/handlebars-env.js')
   await mkdir(dir, {recursive: true})
   const files: string[] = []
   for (const template of await readdir(join(templatesDir, 'addon'))) {

@@ -2,11 +2,12 @@ import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UserError} from '../errors.js'
+import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
 import {bundledAddonsDir, userRepositoriesDir} from '../paths.js'
 import {type AddonRef, parseAddonArgs} from './addon-args.js'
 import type {AddonLookup} from './addon-graph.js'
-import {type RepositoryIndex, loadAddon, loadRepositoryIndex} from './repository.js'
+import {ADDON_FILE, type RepositoryIndex, loadAddon, loadRepositoryIndex} from './repository.js'
 
 export const BUNDLED_REPOSITORIES = ['core', 'community']
 
@@ -113,6 +114,12 @@ export class AddonCatalog implements AddonLookup {
     throw new UserError(
       `Addon ${from} requires ${ref}, which exists in more than one repository: ${matches.map(addonId).join(', ')}`,
     )
+  }
+
+  /** declarative when the addon has an addon.yaml, a MicroK8s hook addon otherwise; reads no file but that one's name. */
+  async kindOf(entry: AddonEntry): Promise<Addon['kind']> {
+    const dir = join(this.repository(entry.repository)!.dir, 'addons', entry.name)
+    return (await pathExists(join(dir, ADDON_FILE))) ? 'declarative' : 'hook'
   }
 
   load(entry: AddonEntry): Promise<Addon> {

@@ -1,14 +1,14 @@
 import {createTwoFilesPatch} from 'diff'
-import {dumpYaml} from '../models/yaml-source.js'
 
 import {UserError} from '../errors.js'
 import {FIELD_MANAGER, normalizeNamespaces, parallel} from '../kube/engine.js'
 import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from '../kube/types.js'
 import {addonId} from '../models/addon.js'
+import {dumpYaml} from '../models/yaml-source.js'
 import type {ImageOverrides} from '../render/images.js'
 import {readValuesFiles} from './addon-options.js'
 import {declarativeAddon, inputsOverRecord, planAddon} from './addon-plan.js'
-import {applySetId, parseRecord, recordName, RECORD_NAMESPACE, withMembership} from './applyset.js'
+import {addonSetId, readRecord, withMembership} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
 
 export interface ObjectDiff {
@@ -29,10 +29,10 @@ function comparable(object: KubeObject | undefined): string {
   if (!object) return ''
   const {metadata, status: _status, ...rest} = object
   const {creationTimestamp: _c, generation: _g, managedFields: _m, resourceVersion: _r, uid: _u, ...meta} = metadata
-  const annotations = {...meta.annotations}
-  delete annotations['deployment.kubernetes.io/revision']
-  const {annotations: _a, ...withoutAnnotations} = meta
-  return dumpYaml({...rest, metadata: Object.keys(annotations).length > 0 ? {...withoutAnnotations, annotations} : withoutAnnotations})
+  const {'deployment.kubernetes.io/revision': _revision, ...annotations} = meta.annotations ?? {}
+  if (Object.keys(annotations).length > 0) meta.annotations = annotations
+  else delete meta.annotations
+  return dumpYaml({...rest, metadata: meta})
 }
 
 /**
@@ -49,15 +49,14 @@ export async function diffAddon(
   if (requests.length !== 1) throw new UserError(`diff takes one addon; got ${requests.map((r) => r.name).join(', ')}`)
   const addon = await declarativeAddon(catalog, requests[0], cluster.arch)
   const values = await readValuesFiles(options.valuesFiles)
-  const recordObject = await client.get({apiVersion: 'v1', kind: 'ConfigMap', name: recordName(addon.entry.repository, addon.entry.name), namespace: RECORD_NAMESPACE})
-  const record = recordObject ? parseRecord(recordObject) : undefined
+  const record = await readRecord(client, addon.entry)
   const plan = await planAddon(
     addon,
     inputsOverRecord(record, {args: requests[0].args, imageOverrides: options.imageOverrides, set: options.set, values}),
     cluster,
   )
-  const id = applySetId(recordName(addon.entry.repository, addon.entry.name))
-  const objects = await normalizeNamespaces(client, plan.objects.map(({object}) => withMembership(object as KubeObject, id)))
+  const id = addonSetId(addon.entry)
+  const objects = await normalizeNamespaces(client, plan.objects.map(({object}) => withMembership(object, id)))
   const changes: ObjectDiff[] = []
   let unchanged = 0
   await parallel(objects, 16, async (object) => {

@@ -1,8 +1,7 @@
 import {hostname} from 'node:os'
 
 import {UserError} from '../errors.js'
-import {ApiError} from '../kube/http-client.js'
-import type {KubeClient, KubeObject} from '../kube/types.js'
+import {ApiError, type KubeClient, type KubeObject} from '../kube/types.js'
 import {RECORD_NAMESPACE} from './applyset.js'
 
 export const LOCK_NAME = 'mk8s-addons'

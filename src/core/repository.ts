@@ -144,24 +144,30 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
 
 /**
  * Every problem of a repository: addons.yaml, each addon.yaml and its templates, and the hooks of hook addons.
- * Used by `repo add`, `repo update` and `addons lint`; an empty list means the repository is usable.
+ * Used by `repo add`, `repo update` and `addons lint`; no problems means the repository is usable. `addons` are
+ * the ones that loaded without a problem.
  */
-export async function repositoryProblems(dir: string, name: string): Promise<{index?: RepositoryIndex; problems: Problem[]}> {
+export async function repositoryProblems(
+  dir: string,
+  name: string,
+): Promise<{addons: Addon[]; index?: RepositoryIndex; problems: Problem[]}> {
   let index: RepositoryIndex
   try {
     index = await loadRepositoryIndex(dir, name)
   } catch (error) {
-    if (error instanceof ValidationError) return {problems: error.problems}
-    if (error instanceof UserError) return {problems: [{message: error.message}]}
+    if (error instanceof ValidationError) return {addons: [], problems: error.problems}
+    if (error instanceof UserError) return {addons: [], problems: [{message: error.message}]}
     throw error
   }
 
   const problems: Problem[] = []
+  const addons: Addon[] = []
   const {compileAddonTemplates} = await import('../render/renderer.js')
   for (const entry of index.entries) {
     const addonDir = join(dir, 'addons', entry.name)
     const hasDefinition = await pathExists(join(addonDir, ADDON_FILE))
     if (!hasDefinition) {
+      const before = problems.length
       for (const hook of ['enable', 'disable']) {
         const file = join(addonDir, hook)
         if (!(await pathExists(file))) {
@@ -171,11 +177,13 @@ export async function repositoryProblems(dir: string, name: string): Promise<{in
         }
       }
 
+      if (problems.length === before) addons.push({dir: addonDir, entry, kind: 'hook'})
       continue
     }
 
     try {
       const addon = (await loadAddon(index, entry)) as DeclarativeAddon
+      const before = problems.length
       for (const manifest of addon.manifests) {
         if (!(await pathExists(join(addon.dir, manifest)))) {
           problems.push({file: join(addonDir, ADDON_FILE), message: `manifest ${manifest} does not exist`})
@@ -183,11 +191,12 @@ export async function repositoryProblems(dir: string, name: string): Promise<{in
       }
 
       problems.push(...(await compileAddonTemplates(addon)))
+      if (problems.length === before) addons.push(addon)
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error
       problems.push(...error.problems)
     }
   }
 
-  return {index, problems}
+  return {addons, index, problems}
 }

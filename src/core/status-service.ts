@@ -1,14 +1,10 @@
-import {join} from 'node:path'
-
-import {UserError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
-import {readinessOf} from '../kube/readiness.js'
-import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
-import {describeRef, refKey, refOf} from '../kube/types.js'
+import {readinessMap} from '../kube/engine.js'
+import type {KubeClient} from '../kube/types.js'
+import {describeRef, refKey} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
-import {type AddonRecord, PART_OF, RECORD_LABEL, RECORD_NAMESPACE, applySetId, parseRecord, recordName} from './applyset.js'
+import {type AddonRecord, PART_OF, addonSetId, listRecords, recordId} from './applyset.js'
 import type {AddonCatalog} from './catalog.js'
-import {ADDON_FILE} from './repository.js'
 
 export type Health = 'degraded' | 'progressing' | 'ready'
 
@@ -73,18 +69,15 @@ async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env:
 /** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
 export async function clusterStatus(client: KubeClient, catalog: AddonCatalog, env: NodeJS.ProcessEnv = process.env): Promise<ClusterStatus> {
   const serverVersion = await client.serverVersion()
-  const recordObjects = await client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
-  const records = recordObjects.map(parseRecord).filter((r): r is AddonRecord => r !== undefined)
-  const hookEntries = (
-    await Promise.all(
-      catalog.available().map(async (entry) => ((await pathExists(join(catalog.repository(entry.repository)!.dir, 'addons', entry.name, ADDON_FILE))) ? undefined : entry)),
-    )
-  ).filter((entry): entry is AddonEntry => entry !== undefined)
+  const records = await listRecords(client)
+  const available = catalog.available()
+  const kinds = await Promise.all(available.map((entry) => catalog.kindOf(entry)))
+  const hookEntries = available.filter((_, i) => kinds[i] === 'hook')
   const [health, hooksEnabled] = await Promise.all([membersHealth(client, records), hookAddonsEnabled(client, hookEntries, env)])
-  const byId = new Map(records.map((r) => [`${r.repository}/${r.addon}`, r]))
-  const entries = new Map<string, AddonEntry | AddonRecord>(catalog.available().map((e) => [addonId(e), e]))
+  const byId = new Map(records.map((r) => [recordId(r), r]))
+  const entries = new Map<string, AddonEntry | AddonRecord>(available.map((e) => [addonId(e), e]))
   // An addon enabled from a repository that is gone since is still enabled.
-  for (const record of records) if (!entries.has(`${record.repository}/${record.addon}`)) entries.set(`${record.repository}/${record.addon}`, record)
+  for (const record of records) if (!entries.has(recordId(record))) entries.set(recordId(record), record)
   const addons = [...entries.entries()].map(([id, entry]): AddonState => {
     const record = byId.get(id)
     const name = 'name' in entry ? entry.name : entry.addon
@@ -98,19 +91,11 @@ export async function clusterStatus(client: KubeClient, catalog: AddonCatalog, e
 }
 
 async function membersHealth(client: KubeClient, records: AddonRecord[]): Promise<Map<string, {health: Health; issues: string[]}>> {
-  const ids = records.map((r) => applySetId(recordName(r.repository, r.addon)))
-  const kinds = new Map<string, ObjectRef>()
-  for (const record of records) for (const ref of record.objects) kinds.set(`${ref.apiVersion}|${ref.kind}`, ref)
-  const live = new Map<string, KubeObject>()
-  const selector = `${PART_OF} in (${ids.join(',')})`
-  await Promise.all(
-    [...kinds.values()].map(async ({apiVersion, kind}) => {
-      const items = await client.list(apiVersion, kind, {labelSelector: selector}).catch((error: unknown) => {
-        if (error instanceof UserError) return []
-        throw error
-      })
-      for (const item of items) live.set(refKey(refOf(item)), item)
-    }),
+  const ids = records.map((r) => addonSetId({name: r.addon, repository: r.repository}))
+  const live = await readinessMap(
+    client,
+    records.flatMap((r) => r.objects),
+    {labelSelector: `${PART_OF} in (${ids.join(',')})`, skipUnlistable: true},
   )
   const result = new Map<string, {health: Health; issues: string[]}>()
   for (const record of records) {
@@ -118,20 +103,19 @@ async function membersHealth(client: KubeClient, records: AddonRecord[]): Promis
     let health: Health = record.state === 'applying' ? 'progressing' : 'ready'
     if (record.state === 'applying') issues.push('an enable has not finished: enable it again to complete it')
     for (const ref of record.objects) {
-      const object = live.get(refKey(ref))
+      const {object, readiness} = live.get(refKey(ref))!
       if (!object) {
         health = 'degraded'
         issues.push(`${describeRef(ref)} is missing`)
         continue
       }
 
-      const readiness = readinessOf(object)
       if (readiness.state === 'failed') health = 'degraded'
       if (readiness.state === 'pending' && health === 'ready') health = 'progressing'
       if (readiness.state !== 'ready') issues.push(`${describeRef(ref)}: ${readiness.reason}`)
     }
 
-    result.set(`${record.repository}/${record.addon}`, {health, issues})
+    result.set(recordId(record), {health, issues})
   }
 
   return result

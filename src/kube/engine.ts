@@ -1,7 +1,7 @@
-import {KubeError} from '../errors.js'
+import {KubeError, UserError} from '../errors.js'
 import {PHASES, byPhase, sortForDelete} from './order.js'
 import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
-import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from './types.js'
+import {type KubeClient, type KubeObject, type ObjectRef, UnknownKindError, describeRef, refKey, refOf} from './types.js'
 
 export const FIELD_MANAGER = 'mk8s'
 const POLL_MS = 500
@@ -37,8 +37,8 @@ export async function normalizeNamespaces(client: KubeClient, objects: KubeObjec
   return Promise.all(
     objects.map(async (object) => {
       const namespaced = await client.isNamespaced(object.apiVersion, object.kind).catch((error: unknown) => {
-        // A custom resource whose CRD is in the same set is not served yet; CRD-defined kinds are namespaced unless said.
-        if (error instanceof KubeError && /does not know/.test(error.message)) return undefined
+        // A custom resource whose CRD is in the same set is not served yet: its namespace stays as rendered.
+        if (error instanceof UnknownKindError) return undefined
         throw error
       })
       const metadata = {...object.metadata}
@@ -134,7 +134,7 @@ export async function waitReady(
   const deadline = Date.now() + options.timeoutMs
   let states = new Map<string, {object?: KubeObject; readiness: Readiness}>()
   for (;;) {
-    states = await readinessMap(client, waited, options.labelSelector)
+    states = await readinessMap(client, waited, {labelSelector: options.labelSelector})
     const notReady = waited.filter((ref) => states.get(refKey(ref))?.readiness.state !== 'ready')
     options.progress?.ready?.(waited.length - notReady.length, waited.length, notReady[0] && describeRef(notReady[0]))
     const failed = notReady.filter((ref) => states.get(refKey(ref))?.readiness.state === 'failed')
@@ -167,14 +167,18 @@ export async function waitReady(
 export async function readinessMap(
   client: KubeClient,
   refs: ObjectRef[],
-  labelSelector?: string,
+  options: {labelSelector?: string; skipUnlistable?: boolean} = {},
 ): Promise<Map<string, {object?: KubeObject; readiness: Readiness}>> {
   const kinds = new Map<string, ObjectRef>()
   for (const ref of refs) kinds.set(`${ref.apiVersion}|${ref.kind}`, ref)
   const found = new Map<string, KubeObject>()
   await Promise.all(
     [...kinds.values()].map(async ({apiVersion, kind}) => {
-      const items = await client.list(apiVersion, kind, {labelSelector})
+      const items = await client.list(apiVersion, kind, {labelSelector: options.labelSelector}).catch((error: unknown) => {
+        // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
+        if (options.skipUnlistable && error instanceof UserError) return []
+        throw error
+      })
       for (const item of items) found.set(refKey(refOf(item)), item)
     }),
   )

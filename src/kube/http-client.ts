@@ -3,28 +3,11 @@ import {request as httpRequest} from 'node:http'
 
 import {KubeError} from '../errors.js'
 import {type ConnectOptions, type Credentials, loadCredentials} from './kubeconfig.js'
-import {type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef, describeRef} from './types.js'
+import {ApiError, type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef, type Status, UnknownKindError, describeRef} from './types.js'
 
 interface Resource {
   namespaced: boolean
   plural: string
-}
-
-interface Status {
-  details?: {causes?: {field?: string; message?: string; reason?: string}[]}
-  message?: string
-  reason?: string
-}
-
-export class ApiError extends KubeError {
-  constructor(
-    message: string,
-    code: number,
-    readonly status: Status,
-  ) {
-    super(message, code)
-    this.name = 'ApiError'
-  }
 }
 
 /**
@@ -139,7 +122,7 @@ export class HttpKubeClient implements KubeClient {
       resource = (await this.resources(apiVersion)).get(kind)
     }
 
-    if (!resource) throw new KubeError(`The server does not know ${kind} in ${apiVersion}`)
+    if (!resource) throw new UnknownKindError(apiVersion, kind)
     return resource
   }
 
@@ -214,7 +197,7 @@ export class HttpKubeClient implements KubeClient {
       return true
     } catch (error) {
       if (error instanceof ApiError && error.code === 404) return false
-      if (error instanceof KubeError && /does not know/.test(error.message)) return false
+      if (error instanceof UnknownKindError) return false
       throw explain(error, `delete ${describeRef(ref)}`)
     }
   }

@@ -1,3 +1,5 @@
+import {KubeError} from '../errors.js'
+
 export interface ObjectMeta {
   annotations?: Record<string, string>
   creationTimestamp?: string
@@ -69,4 +71,31 @@ export interface KubeClient {
   readonly server: string
   /** Requests made so far by HTTP method, so callers (and tests) can tell reads from writes. */
   readonly requestCounts: Record<string, number>
+}
+
+/** The API server's Status body of a failed request. */
+export interface Status {
+  details?: {causes?: {field?: string; message?: string; reason?: string}[]}
+  message?: string
+  reason?: string
+}
+
+/** The API server answered a request with an error status; `status` keeps its explanation. */
+export class ApiError extends KubeError {
+  constructor(
+    message: string,
+    code: number,
+    readonly status: Status,
+  ) {
+    super(message, code)
+    this.name = 'ApiError'
+  }
+}
+
+/** The server serves no such kind: an uninstalled CRD, or a custom resource whose CRD is in the same apply. */
+export class UnknownKindError extends KubeError {
+  constructor(apiVersion: string, kind: string) {
+    super(`The server does not know ${kind} in ${apiVersion}`)
+    this.name = 'UnknownKindError'
+  }
 }

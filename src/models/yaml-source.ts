@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml'
 
-import {ValidationError} from '../errors.js'
+import {type Problem, ValidationError} from '../errors.js'
 
 export type FieldPath = (number | string)[]
 
@@ -52,11 +52,10 @@ export class YamlSource {
   }
 }
 
-function yamlError(error: unknown, file: string, label: string): ValidationError {
-  const problem = error as {mark?: {line: number}; reason?: string}
-  return new ValidationError(`Yaml format error in ${label} file`, [
-    {file, line: problem.mark ? problem.mark.line + 1 : undefined, message: problem.reason ?? String(error)},
-  ])
+/** A js-yaml syntax error as a problem of `file`, with the line it names. */
+export function yamlProblem(error: unknown, file: string): Problem {
+  const {mark, reason} = error as {mark?: {line: number}; reason?: string}
+  return {file, line: mark ? mark.line + 1 : undefined, message: reason ?? String(error)}
 }
 
 /** Parses one YAML document (core schema: no timestamps, no merge keys); a syntax error names the file and line. */
@@ -64,12 +63,12 @@ export function parseYamlSource(file: string, text: string, label = file): YamlS
   try {
     return new YamlSource(file, text, jsyaml.load(text, {filename: file, schema: jsyaml.CORE_SCHEMA}))
   } catch (error) {
-    if (error instanceof jsyaml.YAMLException) throw yamlError(error, file, label)
+    if (error instanceof jsyaml.YAMLException) throw new ValidationError(`Yaml format error in ${label} file`, [yamlProblem(error, file)])
     throw error
   }
 }
 
-/** All documents of a multi-document text, with the line each starts on (for rendered manifests). */
+/** All documents of a multi-document text (rendered manifests), null for empty ones. */
 export function parseYamlDocuments(text: string): unknown[] {
   return jsyaml.loadAll(text, undefined, {schema: jsyaml.CORE_SCHEMA})
 }

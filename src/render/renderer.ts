@@ -3,17 +3,11 @@ import {join, relative} from 'node:path'
 
 import {type Problem, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import type {KubeObject} from '../kube/types.js'
 import type {OptionValue} from '../models/option-types.js'
-import {loadYamlLibrary, parseYamlDocuments} from '../models/yaml-source.js'
+import {loadYamlLibrary, parseYamlDocuments, yamlProblem} from '../models/yaml-source.js'
 import {handlebars} from './handlebars-env.js'
 import {podSpecImages} from './images.js'
-
-export interface KubeObject {
-  apiVersion: string
-  kind: string
-  metadata: {annotations?: Record<string, string>; labels?: Record<string, string>; name: string; namespace?: string}
-  [key: string]: unknown
-}
 
 export interface RenderedObject {
   object: KubeObject
@@ -101,8 +95,7 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
     try {
       documents = parseYamlDocuments(text)
     } catch (error) {
-      const mark = (error as {mark?: {line: number}; reason?: string}).mark
-      problems.push({file: `${file} (rendered)`, line: mark ? mark.line + 1 : undefined, message: (error as {reason?: string}).reason ?? String(error)})
+      problems.push(yamlProblem(error, `${file} (rendered)`))
       continue
     }
 

@@ -1,5 +1,4 @@
-import {ApiError} from '../../src/kube/http-client.js'
-import type {ApplyOptions, KubeClient, KubeObject, ListOptions, ObjectRef} from '../../src/kube/types.js'
+import {ApiError, type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef} from '../../src/kube/types.js'
 
 const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Namespace', 'Node', 'APIService'])
 
