@@ -13,7 +13,7 @@ export function asksForHelp(tokens: string[]): boolean {
 export async function addonHelp(catalog: AddonCatalog, tokens: string[]): Promise<string> {
   const first = tokens.find((token) => token !== '-h' && token !== '--help' && token !== '--')
   const generic = (name: string) => `Addon ${name} does not yet have a help message.\nFor more information about it, visit https://microk8s.io/docs/addons`
-  if (!first) return generic('')
+  if (!first) return 'Name an addon to see its help, for example: mk8s enable dns -- --help'
   const name = first.split(':')[0]
   const [repository, bare] = name.includes('/') ? name.split('/') : [undefined, name]
   const entry = catalog.available().find((e) => e.name === bare && (!repository || e.repository === repository))
