@@ -34,6 +34,7 @@ live objects of each addon. Exits 1 when the cluster cannot be reached.`
       import('../output/status-format.js'),
     ])
     const [client, catalog] = await Promise.all([HttpKubeClient.connect(flags), AddonCatalog.load()])
+    for (const warning of catalog.warnings) this.logToStderr(warning)
     try {
       if (flags['wait-ready'] && !(await service.waitClusterReady(client, parseDuration(flags.timeout)))) {
         this.log(format.formatNotRunning(flags.format, 'no node became Ready in time'))

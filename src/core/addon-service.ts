@@ -106,7 +106,8 @@ export class AddonService {
   /** Parses the addon grammar; MicroK8s's "not found" for a repo/name that is not available. */
   private requests(tokens: string[], recorded: AddonEntry[] = []): {missing: AddonRequest[]; targets: {entry: AddonEntry; request: AddonRequest}[]} {
     const {notices, requests} = this.catalog.parse(tokens, undefined, recorded)
-    for (const notice of notices) this.reporter.notice(notice)
+    // A repository that no longer loads would otherwise show only as "not found".
+    for (const notice of [...this.catalog.warnings, ...notices]) this.reporter.notice(notice)
     if (requests.length > 1) {
       this.reporter.notice('WARNING: Do not enable or disable multiple addons in one command. This form of chained operations may be DEPRECATED in the future.')
     }
