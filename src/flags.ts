@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {UserError} from './errors.js'
+import {UsageError} from './errors.js'
 
 /** Flags shared by every command that renders addons: options, values files and image overrides. */
 export const renderFlags = {
@@ -37,7 +37,7 @@ export const changeFlags = {
 /** `90s`, `5m`, `1h` or plain seconds, in milliseconds. */
 export function parseDuration(value: string, flag = '--timeout'): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())
-  if (!match) throw new UserError(`${flag} ${value}: expected a duration such as 90s, 5m or 1h`, {exitCode: 2})
+  if (!match) throw new UsageError(`${flag} ${value}: expected a duration such as 90s, 5m or 1h`)
   const unit = {h: 3_600_000, m: 60_000, ms: 1, s: 1000}[match[2] ?? 's']!
   return Number(match[1]) * unit
 }

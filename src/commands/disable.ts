@@ -1,7 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {changeFlags, clusterFlags, parseDuration} from '../flags.js'
+import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Disable extends BaseCommand {
   static override args = {
@@ -12,36 +13,34 @@ export default class Disable extends BaseCommand {
 
   static override examples = ['<%= config.bin %> <%= command.id %> dns', '<%= config.bin %> <%= command.id %> core/dns --json']
 
-  static override flags = {
-    ...clusterFlags,
-    ...changeFlags,
-    json: Flags.boolean({description: 'print one JSON result and nothing else on stdout'}),
-  }
+  static override flags = {...clusterFlags, ...changeFlags}
 
   static override strict = false
 
-  public async run(): Promise<void> {
+  public async run(): Promise<ChangeResult | undefined> {
     const {argv, flags} = await this.parse(Disable)
-    const [{openSession}, {AddonService}, {chooseReporter}, {printChangeResult}] = await Promise.all([
-      import('../core/cluster-session.js'),
-      import('../core/addon-service.js'),
-      import('../output/reporters.js'),
+    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const [{AddonService}, {openSession}, output] = await Promise.all([
+      import('../services/addon-service.js'),
+      import('../services/session.js'),
       import('../output/change-result.js'),
     ])
-    if (await this.answeredAddonHelp(argv as string[])) return
-    const reporter = await chooseReporter(flags.json, (line) => this.log(line))
+    const timeoutMs = parseDuration(flags.timeout)
     const session = await openSession(flags)
     try {
-      const service = new AddonService(session.client, session.catalog, session.cluster, reporter)
+      const service = new AddonService({...session, reporter: await this.reporter()})
       const result = await service.disable({
         dryRun: flags['dry-run'] as 'client' | 'server' | undefined,
-        timeoutMs: parseDuration(flags.timeout),
+        timeoutMs,
         tokens: argv as string[],
         wait: !flags['no-wait'],
       })
-      process.exitCode = printChangeResult(result, {json: flags.json, log: (line) => this.log(line), logError: (line) => this.logToStderr(line)})
+      if (!this.jsonEnabled()) output.printChangeResult(result, (line) => this.log(line))
+      const failure = output.changeFailure(result)
+      if (failure) throw failure
+      return result
     } finally {
-      session.client.close()
+      session.close()
     }
   }
 }

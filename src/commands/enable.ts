@@ -1,11 +1,15 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {changeFlags, clusterFlags, parseDuration, renderFlags} from '../flags.js'
+import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Enable extends BaseCommand {
   static override args = {
-    addons: Args.string({description: 'addons to enable: name, repo/name, name:arg1:arg2, or one addon followed by its arguments', required: true}),
+    addons: Args.string({
+      description: 'addons to enable: name, repo/name, name:arg1:arg2, or one addon followed by its arguments',
+      required: true,
+    }),
   }
 
   static override description = `Enable addons on the cluster of the current kubeconfig.
@@ -21,30 +25,23 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     '<%= config.bin %> <%= command.id %> dns --dry-run client',
   ]
 
-  static override flags = {
-    ...clusterFlags,
-    ...changeFlags,
-    ...renderFlags,
-    json: Flags.boolean({description: 'print one JSON result and nothing else on stdout'}),
-  }
+  static override flags = {...clusterFlags, ...changeFlags, ...renderFlags}
 
   static override strict = false
 
-  public async run(): Promise<void> {
+  public async run(): Promise<ChangeResult | undefined> {
     const {argv, flags} = await this.parse(Enable)
-    const [{openSession}, {AddonService}, {chooseReporter}, {parseImageFlags}, {printChangeResult}] = await Promise.all([
-      import('../core/cluster-session.js'),
-      import('../core/addon-service.js'),
-      import('../output/reporters.js'),
+    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const [{AddonService}, {openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([
+      import('../services/addon-service.js'),
+      import('../services/session.js'),
       import('../render/images.js'),
       import('../output/change-result.js'),
     ])
-    if (await this.answeredAddonHelp(argv as string[])) return
     const timeoutMs = parseDuration(flags.timeout)
-    const reporter = await chooseReporter(flags.json, (line) => this.log(line))
     const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession(flags)
     try {
-      const service = new AddonService(session.client!, session.catalog, session.cluster, reporter)
+      const service = new AddonService({...session, reporter: await this.reporter()})
       const result = await service.enable({
         dryRun: flags['dry-run'] as 'client' | 'server' | undefined,
         forceConflicts: flags['force-conflicts'],
@@ -55,16 +52,12 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
         valuesFiles: flags.values,
         wait: !flags['no-wait'],
       })
-      process.exitCode = printChangeResult(result, {json: flags.json, log: (line) => this.log(line), logError: (line) => this.logToStderr(line)})
+      if (!this.jsonEnabled()) output.printChangeResult(result, (line) => this.log(line))
+      const failure = output.changeFailure(result)
+      if (failure) throw failure
+      return result
     } finally {
-      session.client?.close()
+      session.close()
     }
   }
-}
-
-/** --dry-run=client renders the plan without a cluster, for the Kubernetes version offline rendering assumes. */
-async function offlineSession() {
-  const [{AddonCatalog}, {DEFAULT_KUBE_VERSION}] = await Promise.all([import('../core/catalog.js'), import('../core/addon-plan.js')])
-  const catalog = await AddonCatalog.load()
-  return {catalog, client: undefined, cluster: {arch: catalog.arch, version: DEFAULT_KUBE_VERSION}}
 }

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {renderFlags} from '../flags.js'
+import type {KubeObject} from '../kube/types.js'
 
 export default class Render extends BaseCommand {
   static override args = {
@@ -17,6 +18,7 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
     '<%= config.bin %> <%= command.id %> dns:1.1.1.1 --kube-version 1.34.0',
     '<%= config.bin %> <%= command.id %> core/dns --set clusterDomain=example.local',
     '<%= config.bin %> <%= command.id %> dns --registry-mirror docker.io=mirror.local:5000',
+    '<%= config.bin %> <%= command.id %> dns --json',
   ]
 
   static override flags = {
@@ -27,12 +29,13 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
 
   static override strict = false
 
-  public async run(): Promise<void> {
+  public async run(): Promise<undefined | {addon: string; objects: {object: KubeObject; template: string}[]}> {
     const {argv, flags} = await this.parse(Render)
-    if (await this.answeredAddonHelp(argv as string[])) return
-    const [{renderOffline, formatManifests}, {parseImageFlags}] = await Promise.all([
-      import('../core/render-service.js'),
+    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const [{formatManifests, renderOffline}, {parseImageFlags}, {addonId}] = await Promise.all([
+      import('../services/render.js'),
       import('../render/images.js'),
+      import('../models/addon.js'),
     ])
     const {notices, plan} = await renderOffline({
       arch: flags.arch,
@@ -42,7 +45,8 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
       tokens: argv as string[],
       valuesFiles: flags.values,
     })
-    for (const notice of notices) this.logToStderr(notice)
-    process.stdout.write(formatManifests(plan))
+    for (const notice of notices) this.notice(notice)
+    if (!this.jsonEnabled()) process.stdout.write(formatManifests(plan))
+    return {addon: addonId(plan.addon.entry), objects: plan.objects.map(({object, template}) => ({object, template}))}
   }
 }

@@ -1,22 +1,42 @@
 import {ExternalError} from '../errors.js'
 
+export interface RunOptions {
+  cwd?: string
+  /** Added to the environment mk8s runs in. */
+  env?: NodeJS.ProcessEnv
+  /** `inherit` streams the program's output to mk8s's own (hooks); `pipe` captures it (the default). */
+  output?: 'inherit' | 'pipe'
+  /** Killed after this long; the error says so. */
+  timeoutMs?: number
+}
+
 export interface RunResult {
+  stderr: string
   stdout: string
 }
 
 /** The process-runner port: services call host programs through it, tests can hand in a fake. */
-export type Runner = (command: string, args: string[], options?: {cwd?: string}) => Promise<RunResult>
+export type Runner = (command: string, args: string[], options?: RunOptions) => Promise<RunResult>
 
-/** Runs a host program with execa; a failure becomes an ExternalError carrying the program's own last words. */
+/** A program's standard input is closed: one that asks a question gets end of file, never a hang. */
 export const runProcess: Runner = async (command, args, options = {}) => {
   const {execa} = await import('execa')
   try {
-    const result = await execa(command, args, {cwd: options.cwd, env: {GIT_TERMINAL_PROMPT: '0'}, stdin: 'ignore'})
-    return {stdout: result.stdout}
+    const result = await execa(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stderr: options.output ?? 'pipe',
+      stdin: 'ignore',
+      stdout: options.output ?? 'pipe',
+      timeout: options.timeoutMs,
+    })
+    return {stderr: typeof result.stderr === 'string' ? result.stderr : '', stdout: typeof result.stdout === 'string' ? result.stdout : ''}
   } catch (error) {
-    const failure = error as {code?: string; exitCode?: number; stderr?: string}
+    const failure = error as {code?: string; stderr?: unknown; timedOut?: boolean}
     if (failure.code === 'ENOENT') throw new ExternalError(command, `${command} is not installed or not on PATH`)
-    const detail = (failure.stderr ?? '').trim().split('\n').filter(Boolean).slice(-2).join(' ')
-    throw new ExternalError(command, `${command} ${args[0]} failed${detail ? `: ${detail}` : ''}`, 1)
+    if (failure.timedOut) throw new ExternalError(command, `${command} ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`)
+    const stderr = typeof failure.stderr === 'string' ? failure.stderr : ''
+    const detail = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ')
+    throw new ExternalError(command, `${command} ${args[0] ?? ''} failed${detail ? `: ${detail}` : ''}`)
   }
 }

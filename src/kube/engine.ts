@@ -1,4 +1,5 @@
 import {KubeError, UserError} from '../errors.js'
+import {parallel, sleep} from '../util/async.js'
 import {PHASES, byPhase, sortForDelete} from './order.js'
 import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
 import {type KubeClient, type KubeObject, type ObjectRef, UnknownKindError, describeRef, refKey, refOf} from './types.js'
@@ -6,27 +7,6 @@ import {type KubeClient, type KubeObject, type ObjectRef, UnknownKindError, desc
 export const FIELD_MANAGER = 'mk8s'
 const POLL_MS = 500
 const CONCURRENCY = 16
-
-/** Runs `work` over `items` with at most `limit` in flight; the first failure is thrown once all have settled. */
-export async function parallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  const errors: unknown[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      try {
-        results[i] = await work(items[i])
-      } catch (error) {
-        errors.push(error)
-      }
-    }
-  }
-
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-  if (errors.length > 0) throw errors[0]
-  return results
-}
 
 export interface ApplyProgress {
   applied?: (done: number, total: number, phase: string) => void
@@ -159,7 +139,7 @@ export async function waitReady(
       throw new NotReadyError([`${headline}:`, ...lines].join('\n'), pending)
     }
 
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    await sleep(POLL_MS)
   }
 }
 
@@ -215,7 +195,7 @@ export async function deleteObjects(
         )
       }
 
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      await sleep(POLL_MS)
     }
 
     done += phase.length

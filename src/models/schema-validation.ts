@@ -5,7 +5,9 @@ import {pathToFileURL} from 'node:url'
 import type {Problem} from '../errors.js'
 import {type FieldPath, type YamlSource, formatFieldPath} from './yaml-source.js'
 
-type SchemaName = 'addon' | 'addons-file'
+import type {SchemaId} from '../schemas/index.js'
+
+type SchemaName = SchemaId
 
 const compiled = new Map<SchemaName, ValidateFunction>()
 
@@ -26,13 +28,14 @@ async function compile(name: SchemaName): Promise<ValidateFunction> {
   // A bundled dynamic import of this CommonJS package may yield only its default export.
   const {Ajv} = 'Ajv' in ajvModule ? ajvModule : (ajvModule as unknown as {default: typeof ajvModule}).default
   const ajv = new Ajv({allErrors: true, allowUnionTypes: true, strict: true})
-  return ajv.compile(name === 'addon' ? schemas.addonSchema : schemas.addonsFileSchema)
+  return ajv.compile(schemas.PUBLISHED_SCHEMAS[name])
 }
 
 async function validator(name: SchemaName): Promise<ValidateFunction> {
   let validate = compiled.get(name)
   if (!validate) {
-    validate = (await precompiled())?.[name === 'addon' ? 'addon' : 'addonsFile'] ?? (await compile(name))
+    const {validatorName} = await import('../schemas/index.js')
+    validate = (await precompiled())?.[validatorName(name)] ?? (await compile(name))
     compiled.set(name, validate)
   }
 

@@ -1,27 +1,24 @@
+import {OperationFailedError} from '../errors.js'
 import {dumpYaml} from '../models/yaml-source.js'
+import {type ChangeResult, describeResult} from '../services/addon-service.js'
 
-import {type ChangeResult, describeResult} from '../core/addon-service.js'
-
-/** Prints the outcome of an enable or disable and returns the exit code: 0, or 1 when an addon failed. */
-export function printChangeResult(
-  result: ChangeResult,
-  out: {json: boolean; log: (line: string) => void; logError: (line: string) => void},
-): number {
-  if (out.json) {
-    const addons = result.addons.map(({rendered, ...rest}) => rest)
-    out.log(JSON.stringify({addons, status: result.ok ? 'ok' : 'failed'}, null, 2))
-    return result.ok ? 0 : 1
-  }
-
+/** Prints what an enable or disable did, addon by addon; failures are left to `changeFailure`. */
+export function printChangeResult(result: ChangeResult, log: (line: string) => void): void {
   for (const addon of result.addons) {
-    if (addon.status === 'planned' && addon.rendered) {
-      out.log(addon.rendered.map((object) => `---\n${dumpYaml(object)}`).join(''))
-    }
-
-    if (['already-disabled', 'already-enabled', 'not-found'].includes(addon.status)) continue
-    if (addon.status === 'failed') out.logError(`Failed to ${addon.action} ${addon.addon}:\n${addon.message}`)
-    else out.log(describeResult(addon))
+    if (addon.status === 'planned' && addon.rendered) log(addon.rendered.map((object) => `---\n${dumpYaml(object)}`).join(''))
+    if (['already-disabled', 'already-enabled', 'failed', 'not-found'].includes(addon.status)) continue
+    log(describeResult(addon))
   }
+}
 
-  return result.ok ? 0 : 1
+/** The error an enable or disable with a failed addon ends with; the result rides along for --json. */
+export function changeFailure(result: ChangeResult): OperationFailedError | undefined {
+  const failed = result.addons.filter((addon) => addon.status === 'failed')
+  if (failed.length === 0) return undefined
+  const message = failed.map((addon) => `Failed to ${addon.action} ${addon.addon}:\n${addon.message ?? 'unknown failure'}`).join('\n')
+  return new OperationFailedError(
+    message,
+    result,
+    failed.map((addon) => ({field: addon.addon, message: addon.message ?? 'failed'})),
+  )
 }

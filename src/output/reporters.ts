@@ -1,9 +1,9 @@
-import type {Reporter} from '../core/progress.js'
+import type {Reporter} from '../services/progress.js'
 
 /** Plain lines for logs and pipes: a line when a step starts, changes phase and ends. */
-export function plainReporter(write: (line: string) => void): Reporter {
+export function plainReporter(write: (line: string) => void, notice: (line: string) => void): Reporter {
   return {
-    notice: write,
+    notice,
     async step(title, run) {
       write(`${title}...`)
       let lastPhase = ''
@@ -19,17 +19,17 @@ export function plainReporter(write: (line: string) => void): Reporter {
   }
 }
 
-/** listr2 on a terminal: one task per addon whose title shows live counts and what is being waited for. */
-export async function listrReporter(): Promise<Reporter> {
+/** listr2 on a terminal: one task per step whose title shows live counts and what is being waited for. */
+export async function listrReporter(notice: (line: string) => void): Promise<Reporter> {
   const {Listr} = await import('listr2')
   return {
-    notice: (line) => process.stderr.write(`${line}\n`),
+    notice,
     async step(title, run) {
       let result: Awaited<ReturnType<typeof run>> | undefined
       await new Listr(
         [
           {
-            task: async (_ctx, task) => {
+            async task(_ctx, task) {
               result = await run((detail) => {
                 task.title = `${title}: ${detail}`
               })
@@ -45,9 +45,8 @@ export async function listrReporter(): Promise<Reporter> {
   }
 }
 
-export async function chooseReporter(json: boolean, write: (line: string) => void): Promise<Reporter> {
-  const {silentReporter} = await import('../core/progress.js')
-  if (json) return silentReporter
+/** listr2 on a wide enough terminal, plain lines otherwise. */
+export async function chooseReporter(write: (line: string) => void, notice: (line: string) => void): Promise<Reporter> {
   // A terminal that reports no width (some CI wrappers) cannot hold a live task line.
-  return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40 ? listrReporter() : plainReporter(write)
+  return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40 ? listrReporter(notice) : plainReporter(write, notice)
 }

@@ -1,6 +1,6 @@
 import {dumpYaml} from '../models/yaml-source.js'
 
-import type {AddonState, ClusterStatus} from '../core/status-service.js'
+import type {AddonState, ClusterStatus} from '../services/status.js'
 
 const NOT_RUNNING = 'cluster is not running'
 
@@ -48,4 +48,12 @@ export function formatNotRunning(format: string, reason: string): string {
   if (format === 'json') return JSON.stringify({cluster: {message: reason, running: false}}, null, 2)
   if (format === 'yaml') return dumpYaml({cluster: {message: `${NOT_RUNNING}: ${reason}`, running: false}}).trimEnd()
   return `${NOT_RUNNING}: ${reason}`
+}
+
+/** The status in the shape --format names: pretty, short, yaml or json. */
+export function formatStatus(status: ClusterStatus, format: string): string {
+  if (format === 'json') return JSON.stringify(status, null, 2)
+  if (format === 'yaml') return formatYaml(status)
+  if (format === 'short') return formatShort(status)
+  return formatPretty(status)
 }

@@ -32,6 +32,12 @@ let environment: typeof Handlebars | undefined
 export function handlebars(): typeof Handlebars {
   if (environment) return environment
   const hb = Handlebars.create()
+  // The built-in `log` helper writes through console.log, which would put a template's words into the manifests
+  // (or the --json document) on stdout: it goes to stderr instead.
+  hb.registerHelper('log', (...values: unknown[]) => {
+    process.stderr.write(`${args(values).map(String).join(' ')}\n`)
+    return ''
+  })
   hb.registerHelper({
     and: (...values: unknown[]) => args(values).every(Boolean),
     b64enc: (value: unknown) => Buffer.from(String(value ?? '')).toString('base64'),

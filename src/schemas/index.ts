@@ -1,4 +1,5 @@
 import {OPTION_TYPES} from '../models/option-types.js'
+import {NAME_PATTERN} from '../util/text.js'
 
 export const ARCHITECTURES = ['amd64', 'arm64', 's390x', 'ppc64le'] as const
 
@@ -63,7 +64,7 @@ export const addonSchema = {
     kubernetes: {type: 'string'},
     manifests: {items: {minLength: 1, type: 'string'}, type: 'array'},
     message: {type: 'string'},
-    name: {pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', type: 'string'},
+    name: {pattern: NAME_PATTERN.source, type: 'string'},
     nodeArgs: {
       additionalProperties: {
         additionalProperties: false,
@@ -97,3 +98,11 @@ export const addonSchema = {
   required: ['name', 'description', 'version'],
   type: 'object',
 } as const
+
+/** Every schema mk8s validates with, by id; the build publishes each as dist/schemas/<id>.schema.json. */
+export const PUBLISHED_SCHEMAS = {addon: addonSchema, 'addons-file': addonsFileSchema} as const
+
+export type SchemaId = keyof typeof PUBLISHED_SCHEMAS
+
+/** The name of a schema's generated validator: `addons-file` → `addonsFile`. */
+export const validatorName = (id: string): string => id.replaceAll(/-([a-z])/g, (_, c: string) => c.toUpperCase())

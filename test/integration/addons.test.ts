@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {AddonService} from '../../src/core/addon-service.js'
-import {AddonCatalog} from '../../src/core/catalog.js'
+import {quietReporter} from '../../src/services/progress.js'
+import {AddonService} from '../../src/services/addon-service.js'
+import {AddonCatalog} from '../../src/addons/catalog.js'
 import {HttpKubeClient} from '../../src/kube/http-client.js'
 import {kubeconfig, kubectl, kubectlJson} from './cluster.js'
 import {mk8s} from './cli.js'
@@ -61,9 +62,11 @@ describe('enable, disable and status of dns', () => {
     const client = await HttpKubeClient.connect({kubeconfig})
     const catalog = await AddonCatalog.load()
     const notices: string[] = []
-    const service = new AddonService(client, catalog, {arch: 'amd64', version: await client.serverVersion()}, {
-      notice: (line) => notices.push(line),
-      step: (_title, run) => run(() => {}),
+    const service = new AddonService({
+      catalog,
+      client,
+      cluster: {arch: 'amd64', version: await client.serverVersion()},
+      reporter: quietReporter((line) => notices.push(line)),
     })
     const result = await service.enable({timeoutMs: 30_000, tokens: ['dns']})
     client.close()

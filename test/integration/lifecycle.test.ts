@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {ClusterLock} from '../../src/core/lock.js'
+import {ClusterLock} from '../../src/records/lock.js'
 import {HttpKubeClient} from '../../src/kube/http-client.js'
 import {commitAll, gitRepo, writeTree} from '../helpers/repos.js'
 import {eventually, kubeconfig, kubectl, kubectlJson} from './cluster.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {parseAddonArgs} from '../../src/core/addon-args.js'
+import {parseAddonArgs} from '../../src/addons/grammar.js'
 import {UserError} from '../../src/errors.js'
 
 // The repositories of MicroK8s's tests/unit/test_addons.py.

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {type AddonLookup, resolveRequires} from '../../src/core/addon-graph.js'
+import {type AddonLookup, resolveRequires} from '../../src/addons/graph.js'
 import {UserError} from '../../src/errors.js'
 import {type Addon, type AddonEntry, addonId} from '../../src/models/addon.js'
 

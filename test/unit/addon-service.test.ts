@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
-import {AddonService} from '../../src/core/addon-service.js'
-import {AddonCatalog} from '../../src/core/catalog.js'
-import {RepoService} from '../../src/core/repo-service.js'
+import {quietReporter} from '../../src/services/progress.js'
+import {AddonService} from '../../src/services/addon-service.js'
+import {AddonCatalog} from '../../src/addons/catalog.js'
+import {RepoService} from '../../src/services/repos.js'
 import {commitAll, declarativeRepoFiles, gitRepo, tempDir, writeTree} from '../helpers/repos.js'
 import {FakeKubeClient, deploymentsBecomeAvailable} from '../helpers/fake-kube.js'
 
@@ -14,12 +15,12 @@ async function setup(overrides: string | Record<string, string> = {}) {
   const files = declarativeRepoFiles(typeof overrides === 'string' ? {'extra.yaml.hbs': overrides} : overrides)
   const source = gitRepo(files)
   const repos = new RepoService({env})
-  await repos.add('t', source)
+  await repos.add({name: 't', source: source})
   const client = new FakeKubeClient()
   client.onWrite = deploymentsBecomeAvailable
   const notices: string[] = []
   const service = async () =>
-    new AddonService(client, await AddonCatalog.load({env}), cluster, {notice: (line) => notices.push(line), step: (_t, run) => run(() => {})})
+    new AddonService({catalog: await AddonCatalog.load({env}), client, cluster, reporter: quietReporter((line) => notices.push(line))})
   return {client, notices, repos, service, source}
 }
 
@@ -56,7 +57,7 @@ describe('AddonService with a fake API server', () => {
     const git = await import('node:child_process')
     git.execFileSync('git', ['rm', '-q', 'addons/demo/extra.yaml.hbs'], {cwd: source})
     commitAll(source, 'v2 drops extra')
-    await repos.update('t')
+    await repos.update({name: 't'})
     const upgraded = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
     expect(upgraded.addons[0].pruned.map((r) => r.name)).toEqual(['extra'])
     expect(kinds(client)).toEqual(['ConfigMap/mk8s.t.demo', 'Deployment/demo'])
@@ -103,7 +104,7 @@ describe('AddonService with a fake API server', () => {
   it('disables an addon whose repository was removed since, from its record', async () => {
     const {client, repos, service} = await setup()
     await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
-    await repos.remove('t')
+    await repos.remove({name: 't'})
     const result = await (await service()).disable({timeoutMs: 1000, tokens: ['demo']})
     expect(result.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'disabled']])
     expect(kinds(client)).toEqual([])
@@ -120,11 +121,11 @@ describe('AddonService with a fake API server', () => {
     files['addons/app/deploy.yaml.hbs'] = files['addons/app/deploy.yaml.hbs'].replaceAll('demo', 'app')
     const home = tempDir('mk8s-home-')
     const env = {...process.env, MK8S_HOME: home}
-    await new RepoService({env}).add('t', gitRepo(files))
+    await new RepoService({env}).add({name: 't', source: gitRepo(files)})
     const client = new FakeKubeClient()
     client.onWrite = deploymentsBecomeAvailable
     const notices: string[] = []
-    const service = async () => new AddonService(client, await AddonCatalog.load({env}), cluster, {notice: (line) => notices.push(line), step: (_t, run) => run(() => {})})
+    const service = async () => new AddonService({catalog: await AddonCatalog.load({env}), client, cluster, reporter: quietReporter((line) => notices.push(line))})
     const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app']})
     expect(first.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'enabled'], ['t/app', 'enabled']])
     const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app:2']})

@@ -1,9 +1,9 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {AddonCatalog} from '../../src/core/catalog.js'
-import {RepoService} from '../../src/core/repo-service.js'
-import {clusterStatus} from '../../src/core/status-service.js'
+import {AddonCatalog} from '../../src/addons/catalog.js'
+import {RepoService} from '../../src/services/repos.js'
+import {clusterStatus} from '../../src/services/status.js'
 import {formatPretty, formatShort} from '../../src/output/status-format.js'
 import {FakeKubeClient} from '../helpers/fake-kube.js'
 import {gitRepo, tempDir, upstreamHookRepo, writeTree} from '../helpers/repos.js'
@@ -20,7 +20,7 @@ describe('AddonCatalog', () => {
         '    - {name: rbac, description: r, version: "1", check_status: x, supported_architectures: [amd64], confinement: strict}\n',
     )
     for (const name of ['dns', 'rbac']) for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
-    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add('up', gitRepo(files))
+    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'up', source: gitRepo(files)})
     const names = async (confinement: 'classic' | 'strict') =>
       (await AddonCatalog.load({arch: 'amd64', confinement, env: {MK8S_HOME: home}})).available().filter((e) => e.repository === 'up').map((e) => e.name)
     expect(await names('strict')).toEqual(['dns', 'rbac'])
@@ -30,7 +30,7 @@ describe('AddonCatalog', () => {
   it('filters by architecture and sorts by repository and name', async () => {
     const home = tempDir('mk8s-home-')
     const {dir, names} = upstreamHookRepo('core-addons.yaml')
-    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add('up', dir)
+    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'up', source: dir})
     const catalog = await AddonCatalog.load({arch: 's390x', env: {MK8S_HOME: home}})
     const listed = catalog.available().filter((e) => e.repository === 'up').map((e) => e.name)
     expect(listed).toEqual([...names.s390x].sort())
@@ -57,14 +57,14 @@ describe('clusterStatus', () => {
         '    - {name: ha, description: h, version: "1", check_status: "${SNAP_DATA}/ha-cluster", supported_architectures: [amd64]}\n',
     )
     for (const name of ['storage', 'portainer', 'ha']) for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
-    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add('hooks', gitRepo(files))
+    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'hooks', source: gitRepo(files)})
     const client = new FakeKubeClient()
     for (const name of ['hostpath-provisioner', 'portainer-agent']) {
       await client.apply({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name, namespace: 'x'}}, {fieldManager: 't'})
     }
 
     const catalog = await AddonCatalog.load({arch: 'amd64', env: {MK8S_HOME: home}})
-    const status = await clusterStatus(client, catalog, {SNAP_DATA: marker.replace(/\/ha-cluster$/, '')})
+    const status = await clusterStatus({catalog, client, env: {SNAP_DATA: marker.replace(/\/ha-cluster$/, '')}})
     const hooks = status.addons.filter((a) => a.repository === 'hooks').map((a) => `${a.name}: ${a.status}`)
     // portainer's trailing space keeps portainer-agent from matching, as upstream intends.
     expect(hooks).toEqual(['ha: enabled', 'portainer: disabled', 'storage: enabled'])

@@ -2,18 +2,12 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {buildManifest} from '../../scripts/manifest.mjs'
 import {runMk8s} from '../helpers/cli.js'
 import {declarativeRepoFiles, gitRepo, repoRoot, tempDir, upstreamHookRepo} from '../helpers/repos.js'
 
 const mk8s = runMk8s
 
 describe('mk8s CLI', () => {
-  it('has a committed oclif.manifest.json that matches the commands', async () => {
-    const committed = readFileSync(join(repoRoot, 'oclif.manifest.json'), 'utf8')
-    expect(committed).toBe(await buildManifest(repoRoot))
-  })
-
   it('renders dns with the upstream nameserver given as dns:1.1.1.1', async () => {
     const {code, stderr, stdout} = await mk8s(['render', 'dns:1.1.1.1', '--kube-version', '1.34.0'])
     expect(code).toBe(0)

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {applySetId, parseRecord, recordObject} from '../../src/core/applyset.js'
-import {ClusterLock} from '../../src/core/lock.js'
+import {applySetId, parseRecord, recordObject} from '../../src/records/applyset.js'
+import {ClusterLock} from '../../src/records/lock.js'
 import {NotReadyError, applyObjects, deleteObjects, normalizeNamespaces, waitReady} from '../../src/kube/engine.js'
 import {byPhase, phaseOf} from '../../src/kube/order.js'
 import {readinessOf} from '../../src/kube/readiness.js'

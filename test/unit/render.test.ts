@@ -1,8 +1,8 @@
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {planAddon} from '../../src/core/addon-plan.js'
-import {loadAddon, loadRepositoryIndex} from '../../src/core/repository.js'
+import {planAddon} from '../../src/addons/plan.js'
+import {loadAddon, loadRepositoryIndex} from '../../src/addons/repository.js'
 import {ValidationError} from '../../src/errors.js'
 import type {DeclarativeAddon} from '../../src/models/addon.js'
 import {registryOf, resolveImages} from '../../src/render/images.js'

@@ -2,7 +2,7 @@ import {chmodSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {loadAddon, loadRepositoryIndex, repositoryProblems} from '../../src/core/repository.js'
+import {loadAddon, loadRepositoryIndex, repositoryProblems} from '../../src/addons/repository.js'
 import {ValidationError} from '../../src/errors.js'
 import {declarativeRepoFiles, tempDir, upstreamFixtures, writeTree} from '../helpers/repos.js'
 

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
+import type {RepositorySummary} from '../../../services/repos.js'
 
 export default class AddonsRepoAdd extends BaseCommand {
   static override args = {
@@ -21,10 +22,11 @@ export default class AddonsRepoAdd extends BaseCommand {
     reference: Flags.string({description: 'branch or tag to check out'}),
   }
 
-  public async run(): Promise<void> {
+  public async run(): Promise<RepositorySummary> {
     const {args, flags} = await this.parse(AddonsRepoAdd)
-    const {RepoService} = await import('../../../core/repo-service.js')
-    const repo = await new RepoService().add(args.name, args.source, {force: flags.force, reference: flags.reference})
+    const {RepoService} = await import('../../../services/repos.js')
+    const repo = await new RepoService().add({force: flags.force, name: args.name, reference: flags.reference, source: args.source})
     this.log(`Added repository ${repo.name} (${repo.addons} addons) from ${repo.source}`)
+    return repo
   }
 }

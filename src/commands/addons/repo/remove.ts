@@ -11,10 +11,11 @@ export default class AddonsRepoRemove extends BaseCommand {
 
   static override examples = ['<%= config.bin %> <%= command.id %> myrepo']
 
-  public async run(): Promise<void> {
+  public async run(): Promise<{name: string}> {
     const {args} = await this.parse(AddonsRepoRemove)
-    const {RepoService} = await import('../../../core/repo-service.js')
-    await new RepoService().remove(args.name)
+    const {RepoService} = await import('../../../services/repos.js')
+    await new RepoService().remove({name: args.name})
     this.log(`Removed repository ${args.name}`)
+    return {name: args.name}
   }
 }

@@ -13,11 +13,12 @@ The new commit is validated; when it is invalid the repository is rolled back to
 
   static override examples = ['<%= config.bin %> <%= command.id %> myrepo']
 
-  public async run(): Promise<void> {
+  public async run(): Promise<{from: string; name: string; to: string}> {
     const {args} = await this.parse(AddonsRepoUpdate)
-    const {RepoService} = await import('../../../core/repo-service.js')
+    const {RepoService} = await import('../../../services/repos.js')
     this.log(`Updating repository ${args.name}`)
-    const {from, to} = await new RepoService().update(args.name)
+    const {from, to} = await new RepoService().update({name: args.name})
     this.log(from === to ? `Repository ${args.name} is up to date` : `Updated ${args.name} from ${from.slice(0, 7)} to ${to.slice(0, 7)}`)
+    return {from, name: args.name, to}
   }
 }

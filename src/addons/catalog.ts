@@ -5,8 +5,9 @@ import {UserError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
 import {bundledAddonsDir, userRepositoriesDir} from '../paths.js'
-import {type AddonRef, parseAddonArgs} from './addon-args.js'
-import type {AddonLookup} from './addon-graph.js'
+import {matchesAddonRef} from '../util/text.js'
+import {type AddonRef, parseAddonArgs} from './grammar.js'
+import type {AddonLookup} from './graph.js'
 import {ADDON_FILE, type RepositoryIndex, loadAddon, loadRepositoryIndex} from './repository.js'
 
 export const BUNDLED_REPOSITORIES = ['core', 'community']
@@ -107,8 +108,7 @@ export class AddonCatalog implements AddonLookup {
   }
 
   resolve(ref: string, from: string): AddonEntry {
-    const [repository, name] = ref.includes('/') ? ref.split('/') : [undefined, ref]
-    const matches = this.available().filter((e) => e.name === name && (!repository || e.repository === repository))
+    const matches = this.available().filter((e) => matchesAddonRef(e, ref))
     if (matches.length === 1) return matches[0]
     if (matches.length === 0) throw new UserError(`Addon ${from} requires ${ref}, which is not in any repository`)
     throw new UserError(

@@ -1,10 +1,12 @@
 import {pathExists} from '../host/fs.js'
+import {sleep} from '../util/async.js'
+import {expandVariables} from '../util/text.js'
 import {readinessMap} from '../kube/engine.js'
 import type {KubeClient} from '../kube/types.js'
 import {describeRef, refKey} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
-import {type AddonRecord, PART_OF, addonSetId, listRecords, recordId} from './applyset.js'
-import type {AddonCatalog} from './catalog.js'
+import {type AddonRecord, PART_OF, addonSetId, listRecords, recordId} from '../records/applyset.js'
+import type {AddonCatalog} from '../addons/catalog.js'
 
 export type Health = 'degraded' | 'progressing' | 'ready'
 
@@ -58,7 +60,7 @@ async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env:
   for (const entry of entries) {
     if (lines.some((line) => line.includes(entry.checkStatus))) enabled.add(addonId(entry))
     else {
-      const file = entry.checkStatus.replaceAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a, b) => env[a ?? b] ?? '')
+      const file = expandVariables(entry.checkStatus, env)
       if (file.startsWith('/') && (await pathExists(file))) enabled.add(addonId(entry))
     }
   }
@@ -67,7 +69,8 @@ async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env:
 }
 
 /** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
-export async function clusterStatus(client: KubeClient, catalog: AddonCatalog, env: NodeJS.ProcessEnv = process.env): Promise<ClusterStatus> {
+export async function clusterStatus(options: {catalog: AddonCatalog; client: KubeClient; env?: NodeJS.ProcessEnv}): Promise<ClusterStatus> {
+  const {catalog, client, env = process.env} = options
   const serverVersion = await client.serverVersion()
   const records = await listRecords(client)
   const available = catalog.available()
@@ -122,7 +125,8 @@ async function membersHealth(client: KubeClient, records: AddonRecord[]): Promis
 }
 
 /** Waits until the API server answers and at least one node is Ready; 0 waits forever, as MicroK8s does. */
-export async function waitClusterReady(client: KubeClient, timeoutMs: number): Promise<boolean> {
+export async function waitClusterReady(options: {client: KubeClient; timeoutMs: number}): Promise<boolean> {
+  const {client, timeoutMs} = options
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY
   for (;;) {
     try {
@@ -132,6 +136,6 @@ export async function waitClusterReady(client: KubeClient, timeoutMs: number): P
     } catch {}
 
     if (Date.now() >= deadline) return false
-    await new Promise((resolve) => setTimeout(resolve, 2000))
+    await sleep(2000)
   }
 }

@@ -1,15 +1,17 @@
 import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
+import {pathToFileURL} from 'node:url'
 import {isMap, isSeq, parseDocument} from 'yaml'
 
 import {type Problem, UserError, ValidationError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
-import {templatesDir} from '../paths.js'
+import {packageRoot, templatesDir} from '../paths.js'
+import {NAME_PATTERN} from '../util/text.js'
 import {handlebars} from '../render/handlebars-env.js'
-import {DEFAULT_KUBE_VERSION, planAddon} from './addon-plan.js'
-import {AddonCatalog} from './catalog.js'
-import {ADDONS_FILE, repositoryProblems} from './repository.js'
+import {DEFAULT_KUBE_VERSION, planAddon} from '../addons/plan.js'
+import {AddonCatalog} from '../addons/catalog.js'
+import {ADDONS_FILE, repositoryProblems} from '../addons/repository.js'
 
 export interface LintedAddon {
   id: string
@@ -26,7 +28,8 @@ export interface LintResult {
  * Validates a repository the way `repo add` does, then renders every declarative addon with its default options
  * for each architecture it supports, and checks that each `requires` names an addon of this repository or a bundled one.
  */
-export async function lintRepository(path: string, kubeVersion = DEFAULT_KUBE_VERSION): Promise<LintResult> {
+export async function lintRepository(options: {kubeVersion?: string; path: string}): Promise<LintResult> {
+  const {kubeVersion = DEFAULT_KUBE_VERSION, path} = options
   const dir = resolve(path)
   const name = basename(dir)
   const {addons: loaded, index, problems} = await repositoryProblems(dir, name)
@@ -76,8 +79,9 @@ async function renderDefaults(addon: DeclarativeAddon, kubeVersion: string, prob
 }
 
 /** Scaffolds a declarative addon from templates/addon and lists it in the repository's addons.yaml. */
-export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir: string; files: string[]}> {
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) {
+export async function scaffoldAddon(options: {name: string; repo?: string}): Promise<{dir: string; files: string[]}> {
+  const {name, repo: repoPath = '.'} = options
+  if (!NAME_PATTERN.test(name)) {
     throw new UserError(`Invalid addon name ${name}: use lowercase letters, digits and '-'`)
   }
 
@@ -86,7 +90,9 @@ export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir:
   if (await pathExists(dir)) throw new UserError(`Addon directory ${dir} already exists`)
   const indexFile = join(repo, ADDONS_FILE)
   const indexText = await readFile(indexFile, 'utf8').catch(() => undefined)
-  const document = parseDocument(indexText ?? `microk8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`)
+  const document = parseDocument(
+    indexText ?? `# yaml-language-server: $schema=${schemaUrl('addons-file')}\nmicrok8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`,
+  )
   const list = document.getIn(['microk8s-addons', 'addons'])
   if (!isSeq(list)) throw new UserError(`${indexFile}: microk8s-addons.addons is not a list`)
   if (list.items.some((item) => isMap(item) && item.get('name') === name)) {
@@ -109,11 +115,16 @@ export async function scaffoldAddon(name: string, repoPath = '.'): Promise<{dir:
   for (const template of await readdir(join(templatesDir, 'addon'))) {
     const source = await readFile(join(templatesDir, 'addon', template), 'utf8')
     const target = join(dir, template.replace(/\.hbs$/, '').replace(/^manifests\.yaml$/, 'manifests.yaml.hbs'))
-    await writeFile(target, handlebars().compile(source, {noEscape: true, strict: true})({description, name}))
+    await writeFile(target, handlebars().compile(source, {noEscape: true, strict: true})({description, name, schema: schemaUrl('addon')}))
     files.push(target)
   }
 
   await writeFile(indexFile, document.toString())
   files.push(indexFile)
   return {dir, files}
+}
+
+/** Where an editor finds the JSON Schema of a file mk8s reads: the copy the build published in this package. */
+export function schemaUrl(id: 'addon' | 'addons-file'): string {
+  return pathToFileURL(join(packageRoot, 'dist', 'schemas', `${id}.schema.json`)).href
 }

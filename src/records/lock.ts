@@ -1,12 +1,12 @@
 import {hostname} from 'node:os'
 
 import {UserError} from '../errors.js'
+import {sleep} from '../util/async.js'
 import {ApiError, type KubeClient, type KubeObject} from '../kube/types.js'
 import {RECORD_NAMESPACE} from './applyset.js'
 
 export const LOCK_NAME = 'mk8s-addons'
-// MK8S_LOCK_LEASE_SECONDS shortens the lease for tests of a killed holder.
-const LEASE_SECONDS = Number(process.env.MK8S_LOCK_LEASE_SECONDS) || 30
+const DEFAULT_LEASE_SECONDS = 30
 
 interface LeaseSpec {
   acquireTime?: string
@@ -17,11 +17,18 @@ interface LeaseSpec {
 
 const nowMicro = () => new Date().toISOString().replace('Z', '000Z')
 
-function expired(spec: LeaseSpec): boolean {
+function expired(spec: LeaseSpec, defaultSeconds: number): boolean {
   if (!spec.holderIdentity) return true
   const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '')
-  return Number.isNaN(renewed) || renewed + (spec.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < Date.now()
+  return Number.isNaN(renewed) || renewed + (spec.leaseDurationSeconds ?? defaultSeconds) * 1000 < Date.now()
 }
+
+export interface LockOptions {
+  /** How long a lease lasts without renewal; MK8S_LOCK_LEASE_SECONDS shortens it for tests of a killed holder. */
+  leaseSeconds?: number
+}
+
+const leaseSecondsFrom = (options: LockOptions) => options.leaseSeconds ?? (Number(process.env.MK8S_LOCK_LEASE_SECONDS) || DEFAULT_LEASE_SECONDS)
 
 /**
  * One enable or disable at a time per cluster: a coordination.k8s.io Lease held while mk8s changes addons and
@@ -31,8 +38,14 @@ export class ClusterLock {
   readonly holder = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`
   private renewTimer?: NodeJS.Timeout
   private lease?: KubeObject
+  private readonly leaseSeconds: number
 
-  constructor(private readonly client: KubeClient) {}
+  constructor(
+    private readonly client: KubeClient,
+    options: LockOptions = {},
+  ) {
+    this.leaseSeconds = leaseSecondsFrom(options)
+  }
 
   private leaseObject(spec: LeaseSpec, resourceVersion?: string): KubeObject {
     return {
@@ -46,10 +59,10 @@ export class ClusterLock {
   private async tryAcquire(): Promise<LeaseSpec | undefined> {
     const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE}
     const current = await this.client.get(ref)
-    const spec: LeaseSpec = {acquireTime: nowMicro(), holderIdentity: this.holder, leaseDurationSeconds: LEASE_SECONDS, renewTime: nowMicro()}
+    const spec: LeaseSpec = {acquireTime: nowMicro(), holderIdentity: this.holder, leaseDurationSeconds: this.leaseSeconds, renewTime: nowMicro()}
     try {
       if (!current) this.lease = await this.client.create(this.leaseObject(spec))
-      else if (expired(current.spec as LeaseSpec)) this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
+      else if (expired(current.spec as LeaseSpec, this.leaseSeconds)) this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
       else return current.spec as LeaseSpec
       return undefined
     } catch (error) {
@@ -71,14 +84,14 @@ export class ClusterLock {
       if (Date.now() >= deadline) {
         throw new UserError(
           `Another mk8s is enabling or disabling addons on this cluster (lease ${RECORD_NAMESPACE}/${LOCK_NAME} held by ${held.holderIdentity}, renewed ${held.renewTime ?? 'never'})`,
-          {suggestions: [`Try again when it has finished; a holder that stopped renewing is taken over after ${LEASE_SECONDS}s`]},
+          {suggestions: [`Try again when it has finished; a holder that stopped renewing is taken over after ${this.leaseSeconds}s`]},
         )
       }
 
-      await new Promise((resolve) => setTimeout(resolve, 1000))
+      await sleep(1000)
     }
 
-    this.renewTimer = setInterval(() => void this.renew(), (LEASE_SECONDS * 1000) / 3)
+    this.renewTimer = setInterval(() => void this.renew(), (this.leaseSeconds * 1000) / 3)
     this.renewTimer.unref()
   }
 
@@ -100,5 +113,34 @@ export class ClusterLock {
       {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE},
       {resourceVersion: lease.metadata.resourceVersion},
     ).catch(() => {})
+  }
+}
+
+/**
+ * The lock as a run of changes needs it: taken the first time a change writes (so a run that changes nothing takes
+ * no lock), held across every change of the run, and released once by whoever created it.
+ */
+export class ChangeLock {
+  private lock?: ClusterLock
+
+  constructor(
+    private readonly options: LockOptions & {client: KubeClient; onWait?: (holder: string) => void; timeoutMs: number},
+  ) {}
+
+  get held(): boolean {
+    return this.lock !== undefined
+  }
+
+  async hold(): Promise<void> {
+    if (this.lock) return
+    const lock = new ClusterLock(this.options.client, this.options)
+    await lock.acquire(this.options.timeoutMs, this.options.onWait)
+    this.lock = lock
+  }
+
+  async release(): Promise<void> {
+    const lock = this.lock
+    this.lock = undefined
+    await lock?.release()
   }
 }

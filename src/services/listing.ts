@@ -1,5 +1,5 @@
 import {UserError} from '../errors.js'
-import {AddonCatalog} from './catalog.js'
+import {AddonCatalog} from '../addons/catalog.js'
 
 export interface AddonListing {
   architectures: string[]

@@ -1,15 +1,16 @@
 import {createTwoFilesPatch} from 'diff'
 
 import {UserError} from '../errors.js'
-import {FIELD_MANAGER, normalizeNamespaces, parallel} from '../kube/engine.js'
+import {FIELD_MANAGER, normalizeNamespaces} from '../kube/engine.js'
+import {parallel} from '../util/async.js'
 import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from '../kube/types.js'
 import {addonId} from '../models/addon.js'
 import {dumpYaml} from '../models/yaml-source.js'
 import type {ImageOverrides} from '../render/images.js'
-import {readValuesFiles} from './addon-options.js'
-import {declarativeAddon, inputsOverRecord, planAddon} from './addon-plan.js'
-import {addonSetId, readRecord, withMembership} from './applyset.js'
-import type {AddonCatalog} from './catalog.js'
+import {readValuesFiles} from '../addons/options.js'
+import {declarativeAddon, inputsOverRecord, planAddon} from '../addons/plan.js'
+import {addonSetId, readRecord, withMembership} from '../records/applyset.js'
+import type {AddonCatalog} from '../addons/catalog.js'
 
 export interface ObjectDiff {
   change: 'create' | 'prune' | 'update'
@@ -39,12 +40,16 @@ function comparable(object: KubeObject | undefined): string {
  * What enabling an addon would change: each rendered object is server-side applied as a dry run and compared with
  * the live object; members of the addon's record that it no longer renders would be pruned.
  */
-export async function diffAddon(
-  client: KubeClient,
-  catalog: AddonCatalog,
-  cluster: {arch: string; version: string},
-  options: {imageOverrides?: ImageOverrides; set?: string[]; tokens: string[]; valuesFiles?: string[]},
-): Promise<DiffResult> {
+export async function diffAddon(options: {
+  catalog: AddonCatalog
+  client: KubeClient
+  cluster: {arch: string; version: string}
+  imageOverrides?: ImageOverrides
+  set?: string[]
+  tokens: string[]
+  valuesFiles?: string[]
+}): Promise<DiffResult> {
+  const {catalog, client, cluster} = options
   const {notices, requests} = catalog.parse(options.tokens)
   if (requests.length !== 1) throw new UserError(`diff takes one addon; got ${requests.map((r) => r.name).join(', ')}`)
   const addon = await declarativeAddon(catalog, requests[0], cluster.arch)
@@ -71,5 +76,5 @@ export async function diffAddon(
   const rendered = new Set(objects.map((o) => refKey(refOf(o))))
   for (const ref of record?.objects ?? []) if (!rendered.has(refKey(ref))) changes.push({change: 'prune', ref})
   changes.sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)))
-  return {addon: addonId(addon.entry), changes, notices, unchanged}
+  return {addon: addonId(addon.entry), changes, notices: [...catalog.warnings, ...notices], unchanged}
 }

@@ -5,8 +5,9 @@ import {UserError, ValidationError} from '../errors.js'
 import {type Runner, runProcess} from '../host/exec.js'
 import {pathExists} from '../host/fs.js'
 import {userRepositoriesDir} from '../paths.js'
-import {AddonCatalog, BUNDLED_REPOSITORIES} from './catalog.js'
-import {repositoryProblems} from './repository.js'
+import {NAME_PATTERN} from '../util/text.js'
+import {AddonCatalog, BUNDLED_REPOSITORIES} from '../addons/catalog.js'
+import {repositoryProblems} from '../addons/repository.js'
 
 export interface RepoServiceOptions {
   env?: NodeJS.ProcessEnv
@@ -20,8 +21,6 @@ export interface RepositorySummary {
   source: string
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
-
 
 /** Adds, removes, updates and lists addon repositories; user repositories are git clones under $MK8S_HOME. */
 export class RepoService {
@@ -30,7 +29,9 @@ export class RepoService {
 
   constructor(options: RepoServiceOptions = {}) {
     this.env = options.env ?? process.env
-    this.run = options.runner ?? runProcess
+    const run = options.runner ?? runProcess
+    // git must never prompt: a URL that asks for credentials fails at once instead of waiting on a closed stdin.
+    this.run = (command, args, runOptions = {}) => run(command, args, {...runOptions, env: {GIT_TERMINAL_PROMPT: '0', ...runOptions.env}})
   }
 
   private get root(): string {
@@ -42,7 +43,7 @@ export class RepoService {
       throw new UserError(`Error: built-in repository '${name}' cannot be ${action}`)
     }
 
-    if (!NAME.test(name)) {
+    if (!NAME_PATTERN.test(name)) {
       throw new UserError(`Error: invalid repository name '${name}' (use lowercase letters, digits and '-')`)
     }
   }
@@ -56,7 +57,8 @@ export class RepoService {
    * Clones into a hidden staging folder and validates there; only a valid clone is moved into place, so a failed
    * add (or a failed --force replacement) leaves nothing behind and keeps what was there.
    */
-  async add(name: string, source: string, options: {force?: boolean; reference?: string} = {}): Promise<RepositorySummary> {
+  async add(options: {force?: boolean; name: string; reference?: string; source: string}): Promise<RepositorySummary> {
+    const {name, source} = options
     this.checkName(name, 'replaced')
     const target = join(this.root, name)
     if ((await pathExists(target)) && !options.force) {
@@ -76,10 +78,10 @@ export class RepoService {
       await rm(staging, {force: true, recursive: true})
     }
 
-    return (await this.list()).find((repo) => repo.name === name)!
+    return (await this.list()).repositories.find((repo) => repo.name === name)!
   }
 
-  async remove(name: string): Promise<void> {
+  async remove({name}: {name: string}): Promise<void> {
     this.checkName(name, 'removed')
     const target = join(this.root, name)
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
@@ -87,7 +89,7 @@ export class RepoService {
   }
 
   /** Pulls, validates, and rolls back to the previous commit when the new one is invalid. */
-  async update(name: string): Promise<{from: string; to: string}> {
+  async update({name}: {name: string}): Promise<{from: string; to: string}> {
     this.checkName(name, 'updated')
     const target = join(this.root, name)
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
@@ -119,9 +121,10 @@ export class RepoService {
     return {from: before, to: after}
   }
 
-  async list(): Promise<RepositorySummary[]> {
+  /** Every repository; one that cannot load is a warning, never a failure of the listing. */
+  async list(): Promise<{repositories: RepositorySummary[]; warnings: string[]}> {
     const catalog = await AddonCatalog.load({env: this.env})
-    return Promise.all(
+    const repositories = await Promise.all(
       catalog.repositories.map(async (repo) => {
         let source = '(built-in)'
         if (!repo.bundled) {
@@ -136,5 +139,6 @@ export class RepoService {
         return {addons, description: repo.description, name: repo.name, source}
       }),
     )
+    return {repositories, warnings: catalog.warnings}
   }
 }

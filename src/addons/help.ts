@@ -1,4 +1,5 @@
 import {addonId} from '../models/addon.js'
+import {kebabCase, matchesAddonRef} from '../util/text.js'
 import type {AddonCatalog} from './catalog.js'
 
 /** True when MicroK8s would answer with an addon's help instead of running it: `-h` or `--help` among the addons. */
@@ -15,23 +16,21 @@ export async function addonHelp(catalog: AddonCatalog, tokens: string[]): Promis
   const generic = (name: string) => `Addon ${name} does not yet have a help message.\nFor more information about it, visit https://microk8s.io/docs/addons`
   if (!first) return 'Name an addon to see its help, for example: mk8s enable dns -- --help'
   const name = first.split(':')[0]
-  const [repository, bare] = name.includes('/') ? name.split('/') : [undefined, name]
-  const entry = catalog.available().find((e) => e.name === bare && (!repository || e.repository === repository))
+  const entry = catalog.available().find((e) => matchesAddonRef(e, name))
   if (!entry) return generic(name)
   const addon = await catalog.load(entry)
   if (addon.kind !== 'declarative') return generic(addonId(entry))
   const options = Object.entries(addon.definition.options ?? {})
-  const kebab = (key: string) => key.replaceAll(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
   const lines = [`${addonId(entry)} ${addon.definition.version}: ${addon.definition.description}`, '']
   if (options.length === 0) lines.push('This addon takes no options.')
   else {
     const positional = options.filter(([, spec]) => spec.position !== undefined).sort(([, a], [, b]) => a.position! - b.position!)
-    if (positional.length > 0) lines.push(`Usage: ${entry.name}:${positional.map(([key]) => `<${kebab(key)}>`).join(':')}  or  ${entry.name} ${positional.map(([key]) => `<${kebab(key)}>`).join(' ')}`, '')
+    if (positional.length > 0) lines.push(`Usage: ${entry.name}:${positional.map(([key]) => `<${kebabCase(key)}>`).join(':')}  or  ${entry.name} ${positional.map(([key]) => `<${kebabCase(key)}>`).join(' ')}`, '')
     lines.push('Options:')
     for (const [key, spec] of options) {
       const type = spec.type === 'list' ? `list of ${spec.items ?? 'string'}` : spec.type === 'enum' ? `one of ${(spec.values ?? []).join('|')}` : spec.type
       const fallback = spec.default === undefined || spec.default === null ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`
-      lines.push(`  --${kebab(key)} <${type}>  ${spec.description}${fallback}${spec.required ? ' (required)' : ''}`)
+      lines.push(`  --${kebabCase(key)} <${type}>  ${spec.description}${fallback}${spec.required ? ' (required)' : ''}`)
     }
   }
 

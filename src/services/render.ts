@@ -2,9 +2,9 @@ import {UserError} from '../errors.js'
 import {addonId} from '../models/addon.js'
 import {dumpYaml} from '../models/yaml-source.js'
 import {type ImageOverrides} from '../render/images.js'
-import {readValuesFiles} from './addon-options.js'
-import {type AddonPlan, DEFAULT_KUBE_VERSION, declarativeAddon, planAddon} from './addon-plan.js'
-import {AddonCatalog} from './catalog.js'
+import {readValuesFiles} from '../addons/options.js'
+import {type AddonPlan, DEFAULT_KUBE_VERSION, declarativeAddon, planAddon} from '../addons/plan.js'
+import {AddonCatalog} from '../addons/catalog.js'
 
 export interface RenderOptions {
   arch?: string

@@ -4,6 +4,7 @@ import {UserError, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {type OptionSpec, type OptionValue, OptionValueError, convertOption} from '../models/option-types.js'
 import {parseYamlSource} from '../models/yaml-source.js'
+import {kebabCase} from '../util/text.js'
 
 export interface OptionInputs {
   /** The options the addon was last enabled with, kept when it is enabled again without options. */
@@ -16,10 +17,9 @@ export interface OptionInputs {
   values?: Record<string, unknown>[]
 }
 
-const kebab = (name: string) => name.replaceAll(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
 function findOption(options: Record<string, OptionSpec>, key: string): [string, OptionSpec] | undefined {
-  const match = Object.entries(options).find(([name]) => name === key || kebab(name) === key)
+  const match = Object.entries(options).find(([name]) => name === key || kebabCase(name) === key)
   return match
 }
 
@@ -32,7 +32,7 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
   const specs = addon.definition.options ?? {}
   const raw = new Map<string, {from: string; value: unknown}>()
   const unknown = (key: string, from: string): never => {
-    const names = Object.keys(specs).map(kebab)
+    const names = Object.keys(specs).map(kebabCase)
     throw new UserError(
       `${from}: ${id} has no option "${key}"${names.length > 0 ? ` (options: ${names.join(', ')})` : ' (it takes no options)'}`,
     )
@@ -111,10 +111,10 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
     const given = raw.get(name)
     try {
       resolved[name] = convertOption(spec, given ? given.value : spec.default)
-      if (spec.required && resolved[name] === null) problems.push({field: kebab(name), message: 'is required'})
+      if (spec.required && resolved[name] === null) problems.push({field: kebabCase(name), message: 'is required'})
     } catch (error) {
       if (!(error instanceof OptionValueError)) throw error
-      problems.push({field: kebab(name), message: `${error.message}${given ? ` (from ${given.from})` : ' (default)'}`})
+      problems.push({field: kebabCase(name), message: `${error.message}${given ? ` (from ${given.from})` : ' (default)'}`})
     }
   }
 

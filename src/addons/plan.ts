@@ -5,10 +5,10 @@ import {type DeclarativeAddon, type ReadyTarget, addonId} from '../models/addon.
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
 import {type RenderedObject, renderAddon} from '../render/renderer.js'
-import type {AddonRequest} from './addon-args.js'
-import type {AddonRecord} from './applyset.js'
-import {checkKubernetesVersion} from './addon-graph.js'
-import {resolveOptions} from './addon-options.js'
+import type {AddonRequest} from './grammar.js'
+import type {AddonRecord} from '../records/applyset.js'
+import {checkKubernetesVersion} from './graph.js'
+import {resolveOptions} from './options.js'
 import type {AddonCatalog} from './catalog.js'
 
 /** The Kubernetes version offline rendering assumes when none is given. */

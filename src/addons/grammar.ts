@@ -1,4 +1,4 @@
-import {UserError} from '../errors.js'
+import {UsageError, UserError} from '../errors.js'
 
 export interface AddonRef {
   name: string
@@ -56,7 +56,7 @@ export function parseAddonArgs(
   available: AddonRef[],
   communityNames: Set<string> = new Set(),
 ): ParsedAddonArgs {
-  if (tokens.length === 0) throw new UserError('Error: Missing argument "ADDONS...".', {exitCode: 2})
+  if (tokens.length === 0) throw new UsageError('Error: Missing argument "ADDONS...".')
   const notices: string[] = []
   const known = new Set([...available.map((a) => a.name), ...available.map((a) => `${a.repository}/${a.name}`)])
   const names = new Set(tokens.map((token) => token.split(':')[0]))

@@ -1,0 +1,412 @@
+import {resolveRequires} from '../addons/graph.js'
+import type {AddonRequest} from '../addons/grammar.js'
+import {readValuesFiles} from '../addons/options.js'
+import {inputsOverRecord, matchesTarget, planAddon} from '../addons/plan.js'
+import type {AddonCatalog} from '../addons/catalog.js'
+import {UserError} from '../errors.js'
+import {
+  type ApplyProgress,
+  FIELD_MANAGER,
+  NotReadyError,
+  applyObjects,
+  deleteObjects,
+  normalizeNamespaces,
+  readinessMap,
+  waitReady,
+} from '../kube/engine.js'
+import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
+import {describeRef, refKey, refOf} from '../kube/types.js'
+import {type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
+import {
+  type AddonRecord,
+  PART_OF,
+  addonSetId,
+  listRecords,
+  readRecord,
+  recordId,
+  recordObject,
+  recordRef,
+  withMembership,
+} from '../records/applyset.js'
+import {ChangeLock} from '../records/lock.js'
+import type {ReadyTarget} from '../models/addon.js'
+import type {ImageOverrides} from '../render/images.js'
+import {plural} from '../util/text.js'
+import {type Reporter, silentReporter} from './progress.js'
+import {type AddonResult, type ChangeResult, resultBuilder, summarize} from './change-result.js'
+
+export type {AddonResult, AddonStatus, ChangeResult} from './change-result.js'
+
+export interface ChangeOptions {
+  /** client: render and print the plan, no cluster writes; server: server-side dry run. */
+  dryRun?: 'client' | 'server'
+  forceConflicts?: boolean
+  /** The caller's lock, held across many changes (apply -f); without one the service takes and releases its own. */
+  lock?: ChangeLock
+  timeoutMs: number
+  tokens: string[]
+  wait?: boolean
+}
+
+export interface EnableOptions extends ChangeOptions {
+  imageOverrides?: ImageOverrides
+  set?: string[]
+  valuesFiles?: string[]
+}
+
+export interface AddonServiceOptions {
+  catalog: AddonCatalog
+  client: KubeClient
+  cluster: {arch: string; version: string}
+  reporter?: Reporter
+}
+
+/** Everything an enable decided before touching the cluster: what to apply and what the record will say. */
+interface EnablePlan {
+  addon: DeclarativeAddon
+  desired: AddonRecord
+  id: string
+  objects: KubeObject[]
+  readyTargets?: ReadyTarget[]
+  refs: ObjectRef[]
+  setId: string
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    )
+  }
+
+  return value
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b))
+
+/**
+ * Enables and disables addons on one cluster: resolves requirements, renders, server-side applies in kind order,
+ * waits for readiness, prunes what a new version dropped, and keeps an ApplySet record of exactly what it applied.
+ */
+export class AddonService {
+  private readonly catalog: AddonCatalog
+  private readonly client: KubeClient
+  private readonly cluster: {arch: string; version: string}
+  private readonly reporter: Reporter
+
+  constructor(options: AddonServiceOptions) {
+    this.catalog = options.catalog
+    this.client = options.client
+    this.cluster = options.cluster
+    this.reporter = options.reporter ?? silentReporter
+  }
+
+  async enable(options: EnableOptions): Promise<ChangeResult> {
+    const {missing, targets} = this.requests(options.tokens)
+    const explicit = new Map(targets.map(({entry, request}) => [addonId(entry), request]))
+    const hasInputs = (options.set?.length ?? 0) > 0 || (options.valuesFiles?.length ?? 0) > 0
+    if (hasInputs && targets.length > 1) {
+      throw new UserError('--set and --values apply to one addon: enable addons one at a time to give them options')
+    }
+
+    const values = await readValuesFiles(options.valuesFiles)
+    const ordered = await resolveRequires(
+      targets.map((t) => t.entry),
+      this.catalog,
+    )
+    const results: AddonResult[] = this.notFound(missing, 'enable')
+    await this.withLock(options, async (lock) => {
+      for (const addon of ordered) {
+        const id = addonId(addon.entry)
+        const request = explicit.get(id)
+        if (addon.kind === 'hook') {
+          const message = `${id} is a MicroK8s hook addon: mk8s cannot run its enable hook outside MicroK8s`
+          results.push(resultBuilder('enable', id)('failed', {message}))
+          break
+        }
+
+        const result = await this.enableOne(addon, {...options, lock}, request, request && hasInputs ? values : undefined)
+        results.push(result)
+        if (result.status === 'failed') break
+      }
+    })
+    return summarize(results)
+  }
+
+  async disable(options: ChangeOptions): Promise<ChangeResult> {
+    // An addon stays disableable after its repository is removed: its record says what to delete.
+    const records = await listRecords(this.client)
+    const recorded = records.map(
+      (r): AddonEntry => ({architectures: [], checkStatus: '', description: '', name: r.addon, repository: r.repository, version: r.version}),
+    )
+    const {missing, targets} = this.requests(options.tokens, recorded)
+    const results: AddonResult[] = this.notFound(missing, 'disable')
+    await this.withLock(options, async (lock) => {
+      for (const {entry} of targets) {
+        const record = records.find((r) => recordId(r) === addonId(entry))
+        const result = await this.disableOne(entry, record, {...options, lock})
+        results.push(result)
+        if (result.status === 'failed') break
+      }
+    })
+    return summarize(results)
+  }
+
+  /** Runs `work` with the caller's lock, or with one of its own that is released however `work` ends. */
+  private async withLock(options: ChangeOptions, work: (lock: ChangeLock) => Promise<void>): Promise<void> {
+    if (options.lock) return work(options.lock)
+    const lock = new ChangeLock({
+      client: this.client,
+      onWait: (holder) => this.reporter.notice(`Waiting for another mk8s (${holder}) to finish changing addons...`),
+      timeoutMs: options.timeoutMs,
+    })
+    try {
+      await work(lock)
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** Parses the addon grammar; MicroK8s's "not found" for a repo/name that is not available. */
+  private requests(
+    tokens: string[],
+    recorded: AddonEntry[] = [],
+  ): {missing: AddonRequest[]; targets: {entry: AddonEntry; request: AddonRequest}[]} {
+    const {notices, requests} = this.catalog.parse(tokens, undefined, recorded)
+    // A repository that no longer loads would otherwise show only as "not found".
+    for (const notice of [...this.catalog.warnings, ...notices]) this.reporter.notice(notice)
+    if (requests.length > 1) {
+      this.reporter.notice(
+        'WARNING: Do not enable or disable multiple addons in one command. This form of chained operations may be DEPRECATED in the future.',
+      )
+    }
+
+    const missing: AddonRequest[] = []
+    const targets: {entry: AddonEntry; request: AddonRequest}[] = []
+    for (const request of requests) {
+      const entry =
+        this.catalog.find(request) ?? recorded.find((r) => r.name === request.name && r.repository === request.repository)
+      if (entry) targets.push({entry, request})
+      else missing.push(request)
+    }
+
+    return {missing, targets}
+  }
+
+  private notFound(missing: AddonRequest[], action: 'disable' | 'enable'): AddonResult[] {
+    return missing.map((request) => {
+      const addon = `${request.repository}/${request.name}`
+      this.reporter.notice(`Addon ${addon} not found`)
+      return resultBuilder(action, addon)('not-found')
+    })
+  }
+
+  private alreadyEnabled(result: ReturnType<typeof resultBuilder>, record: AddonRecord): AddonResult {
+    this.reporter.notice(`Addon ${recordId(record)} is already enabled`)
+    return result('already-enabled', {objects: record.objects})
+  }
+
+  private async enableOne(
+    addon: DeclarativeAddon,
+    options: EnableOptions & {lock: ChangeLock},
+    request: AddonRequest | undefined,
+    values?: Record<string, unknown>[],
+  ): Promise<AddonResult> {
+    const id = addonId(addon.entry)
+    const result = resultBuilder('enable', id)
+    const record = options.dryRun === 'client' ? undefined : await readRecord(this.client, addon.entry)
+    // A dependency already enabled is left as it is; only an addon named on the command line is applied again.
+    if (!request && record?.state === 'enabled') return this.alreadyEnabled(result, record)
+    const rendered = await this.render(addon, options, request, values, record)
+    if (options.dryRun === 'client') {
+      return result('planned', {objects: rendered.objects.map(refOf), rendered: rendered.objects})
+    }
+
+    const plan = {...rendered, objects: await normalizeNamespaces(this.client, rendered.objects)}
+    plan.refs = plan.objects.map(refOf)
+    plan.desired.objects = plan.refs
+    if (record && (await this.unchanged(record, plan))) return this.alreadyEnabled(result, record)
+    if (options.dryRun === 'server') {
+      await applyObjects(this.client, plan.objects, {dryRun: true, force: options.forceConflicts, timeoutMs: options.timeoutMs})
+      return result('planned', {objects: plan.refs, pruned: staleMembers(record, plan.refs)})
+    }
+
+    await options.lock.hold()
+    // Another mk8s may have changed the addon while this one waited for the lock: look again.
+    const current = await readRecord(this.client, addon.entry)
+    if (current && !sameJson(current, record) && (await this.unchanged(current, plan))) {
+      return this.alreadyEnabled(result, current)
+    }
+
+    try {
+      return await this.apply(plan, current, options, result)
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      const pending = error instanceof NotReadyError ? error.pending : undefined
+      return result('failed', {message: error.message, objects: plan.refs, pending})
+    }
+  }
+
+  /** Options, images and manifests, with the options and overrides it was enabled with when none are given. */
+  private async render(
+    addon: DeclarativeAddon,
+    options: EnableOptions,
+    request: AddonRequest | undefined,
+    values: Record<string, unknown>[] | undefined,
+    record: AddonRecord | undefined,
+  ): Promise<EnablePlan> {
+    // Registry mirrors apply to dependencies too (an air-gapped cluster needs them everywhere); --image keys are the
+    // named addon's own.
+    const imageOverrides = {
+      images: request ? options.imageOverrides?.images : undefined,
+      registryMirrors: options.imageOverrides?.registryMirrors,
+    }
+    const inputs = inputsOverRecord(record, {args: request?.args, imageOverrides, set: request ? options.set : undefined, values})
+    const plan = await planAddon(addon, inputs, this.cluster)
+    const setId = addonSetId(addon.entry)
+    const objects = plan.objects.map(({object}) => withMembership(object, setId))
+    const refs = objects.map(refOf)
+    return {
+      addon,
+      desired: {
+        addon: addon.entry.name,
+        images: plan.images,
+        objects: refs,
+        options: plan.options,
+        overrides: inputs.imageOverrides,
+        repository: addon.entry.repository,
+        state: 'enabled',
+        updatedAt: new Date().toISOString(),
+        version: addon.definition.version,
+      },
+      id: addonId(addon.entry),
+      objects,
+      readyTargets: plan.readyTargets,
+      refs,
+      setId,
+    }
+  }
+
+  /** The change itself, under the lock: record first, apply, wait, prune, record again. */
+  private async apply(
+    plan: EnablePlan,
+    current: AddonRecord | undefined,
+    options: EnableOptions,
+    result: ReturnType<typeof resultBuilder>,
+  ): Promise<AddonResult> {
+    const stale = staleMembers(current, plan.refs)
+    return this.reporter.step(`Enable ${plan.id}`, async (update) => {
+      // The record lists old and new members while applying, so an interrupted enable can always be finished or undone.
+      await this.writeRecord({...plan.desired, objects: [...stale, ...plan.refs], state: 'applying'})
+      const progress: ApplyProgress = {applied: (done, total, phase) => update(`applying ${done}/${total} (${phase})`)}
+      await applyObjects(this.client, plan.objects, {force: options.forceConflicts, progress, timeoutMs: options.timeoutMs})
+      result.lap('apply')
+      if (options.wait !== false) {
+        const targets = plan.readyTargets
+        const waited = targets ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref))) : plan.refs
+        await waitReady(this.client, waited, {
+          labelSelector: `${PART_OF}=${plan.setId}`,
+          progress: {
+            ready: (done, total, waitingFor) => update(`ready ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
+          },
+          timeoutMs: options.timeoutMs,
+        })
+        result.lap('ready')
+      }
+
+      if (stale.length > 0) {
+        await deleteObjects(this.client, stale, {
+          progress: (done, total) => update(`pruning ${done}/${total}`),
+          timeoutMs: options.timeoutMs,
+        })
+        result.lap('prune')
+      }
+
+      await this.writeRecord(plan.desired)
+      if (plan.addon.definition.message) this.reporter.notice(plan.addon.definition.message)
+      return result('enabled', {objects: plan.refs, pruned: stale})
+    })
+  }
+
+  /** Same version, options and images, the same objects, and every recorded member still there: nothing to write. */
+  private async unchanged(record: AddonRecord, plan: EnablePlan): Promise<boolean> {
+    const {desired} = plan
+    if (record.state !== 'enabled' || record.version !== desired.version) return false
+    if (!sameJson(record.options, desired.options) || !sameJson(record.images, desired.images)) return false
+    if (!sameJson(record.objects.map(refKey).sort(), desired.objects.map(refKey).sort())) return false
+    const live = await readinessMap(this.client, record.objects, {labelSelector: `${PART_OF}=${plan.setId}`})
+    return [...live.values()].every((state) => state.object !== undefined)
+  }
+
+  private async writeRecord(record: AddonRecord): Promise<void> {
+    await this.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+  }
+
+  /** `record` is what the listing before the lock found; it is read again once the lock is held. */
+  private async disableOne(
+    entry: AddonEntry,
+    record: AddonRecord | undefined,
+    options: ChangeOptions & {lock: ChangeLock},
+  ): Promise<AddonResult> {
+    const id = addonId(entry)
+    const result = resultBuilder('disable', id)
+    const alreadyDisabled = () => {
+      this.reporter.notice(`Addon ${id} is already disabled`)
+      return result('already-disabled')
+    }
+
+    if (!record) return alreadyDisabled()
+    if (options.dryRun) return result('planned', {objects: record.objects, pruned: record.objects})
+    await options.lock.hold()
+    const current = await readRecord(this.client, entry)
+    if (!current) return alreadyDisabled()
+    try {
+      return await this.reporter.step(`Disable ${id}`, async (update) => {
+        await deleteObjects(this.client, current.objects, {
+          progress: (done, total, waitingFor) => update(`deleted ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
+          timeoutMs: options.timeoutMs,
+        })
+        result.lap('delete')
+        await this.client.delete(recordRef(entry))
+        return result('disabled', {pruned: current.objects})
+      })
+    } catch (error) {
+      if (!(error instanceof UserError)) throw error
+      return result('failed', {message: error.message, objects: current.objects})
+    }
+  }
+}
+
+/** Members of the record that the new plan no longer renders: pruned once the new ones are ready. */
+function staleMembers(record: AddonRecord | undefined, refs: ObjectRef[]): ObjectRef[] {
+  const keys = new Set(refs.map(refKey))
+  return (record?.objects ?? []).filter((ref) => !keys.has(refKey(ref)))
+}
+
+/** One line for a user: what was done, or would be, for an addon. */
+export function describeResult(result: AddonResult): string {
+  const seconds = `${((result.durations.total ?? 0) / 1000).toFixed(1)}s`
+  switch (result.status) {
+    case 'enabled': {
+      const pruned = result.pruned.length > 0 ? `, ${plural(result.pruned.length, 'object')} pruned` : ''
+      return `Enabled ${result.addon}: ${plural(result.objects.length, 'object')} applied${pruned} in ${seconds}`
+    }
+
+    case 'disabled': {
+      return `Disabled ${result.addon}: ${plural(result.pruned.length, 'object')} deleted in ${seconds}`
+    }
+
+    case 'planned': {
+      if (result.action === 'disable') return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}`
+      const prune = result.pruned.length > 0 ? ` and prune ${result.pruned.map(describeRef).join(', ')}` : ''
+      return `Would apply ${plural(result.objects.length, 'object')} for ${result.addon}${prune}`
+    }
+
+    default: {
+      return result.message ?? `${result.addon}: ${result.status}`
+    }
+  }
+}

@@ -1,0 +1,64 @@
+import {AddonCatalog} from '../addons/catalog.js'
+import {DEFAULT_KUBE_VERSION} from '../addons/plan.js'
+import {HttpKubeClient} from '../kube/http-client.js'
+import type {KubeClient} from '../kube/types.js'
+
+export interface SessionOptions {
+  context?: string
+  kubeconfig?: string
+}
+
+export interface ClusterSession {
+  catalog: AddonCatalog
+  client: KubeClient
+  cluster: {arch: string; version: string}
+  /** Closes the client's connections; safe to call more than once. */
+  close(): void
+}
+
+/**
+ * Connects to the cluster of the kubeconfig and reads what rendering needs of it: the server version and the
+ * architecture most of its nodes run (the host's when nodes cannot be listed).
+ */
+export async function openSession(options: SessionOptions = {}): Promise<ClusterSession> {
+  const [client, catalog] = await Promise.all([HttpKubeClient.connect(options), AddonCatalog.load()])
+  try {
+    const [version, nodes] = await Promise.all([client.serverVersion(), client.list('v1', 'Node').catch(() => [])])
+    const counts = new Map<string, number>()
+    for (const node of nodes) {
+      const arch = node.metadata.labels?.['kubernetes.io/arch']
+      if (arch) counts.set(arch, (counts.get(arch) ?? 0) + 1)
+    }
+
+    const arch = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? catalog.arch
+    return {catalog, client, close: () => client.close(), cluster: {arch, version}}
+  } catch (error) {
+    client.close()
+    throw error
+  }
+}
+
+/**
+ * For `--dry-run client`: no cluster at all. Rendering assumes the host's architecture and the default Kubernetes
+ * version; any cluster request is a bug, so the client refuses every one.
+ */
+export async function offlineSession(): Promise<ClusterSession> {
+  const catalog = await AddonCatalog.load()
+  const refuse = (): never => {
+    throw new Error('a client-side dry run made a cluster request')
+  }
+
+  const client: KubeClient = {
+    apply: refuse,
+    create: refuse,
+    delete: refuse,
+    get: refuse,
+    isNamespaced: refuse,
+    list: refuse,
+    replace: refuse,
+    requestCounts: {},
+    server: '(none: client-side dry run)',
+    serverVersion: refuse,
+  }
+  return {catalog, client, close() {}, cluster: {arch: catalog.arch, version: DEFAULT_KUBE_VERSION}}
+}
