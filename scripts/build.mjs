@@ -20,7 +20,9 @@ writeCommandIndex(root, manifest)
 {
   const {build} = await import('esbuild')
   await build({
-    banner: {js: "import {createRequire as __mk8sRequire} from 'node:module';const require = __mk8sRequire(import.meta.url);"},
+    banner: {
+      js: "import {createRequire as __mk8sRequire} from 'node:module';const require = __mk8sRequire(import.meta.url);",
+    },
     bundle: true,
     entryPoints: [join(root, 'dist/main.js')],
     // oclif looks for these only to run TypeScript sources in development; they are never needed at run time.
@@ -48,7 +50,10 @@ writeCommandIndex(root, manifest)
   const ajv = new Ajv({allErrors: true, allowUnionTypes: true, code: {esm: true, source: true}, strict: true})
   for (const [id, schema] of Object.entries(schemas.PUBLISHED_SCHEMAS)) ajv.addSchema(schema, id)
   // The generated ESM still require()s ajv's small runtime helpers.
-  const code = standaloneCode(ajv, Object.fromEntries(Object.keys(schemas.PUBLISHED_SCHEMAS).map((id) => [schemas.validatorName(id), id])))
+  const code = standaloneCode(
+    ajv,
+    Object.fromEntries(Object.keys(schemas.PUBLISHED_SCHEMAS).map((id) => [schemas.validatorName(id), id])),
+  )
   const prelude = "import {createRequire} from 'node:module';const require = createRequire(import.meta.url);"
   writeFileSync(join(root, 'dist/schemas/validators.js'), prelude + code.replace(/^"use strict";/, ''))
   mkdirSync(join(root, 'dist/schemas'), {recursive: true})

@@ -23,7 +23,10 @@ export class UserError extends Error {
   readonly result?: unknown
   readonly suggestions: string[]
 
-  constructor(message: string, options: {exitCode?: number; problems?: Problem[]; result?: unknown; suggestions?: string[]} = {}) {
+  constructor(
+    message: string,
+    options: {exitCode?: number; problems?: Problem[]; result?: unknown; suggestions?: string[]} = {},
+  ) {
     super(message)
     this.name = 'UserError'
     this.exitCode = options.exitCode ?? EXIT.failed

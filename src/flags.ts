@@ -15,7 +15,12 @@ export const renderFlags = {
     multiple: true,
   }),
   set: Flags.string({description: 'set an addon option (key=value)', helpValue: 'KEY=VALUE', multiple: true}),
-  values: Flags.string({char: 'f', description: 'read addon options from a YAML file', helpValue: 'FILE', multiple: true}),
+  values: Flags.string({
+    char: 'f',
+    description: 'read addon options from a YAML file',
+    helpValue: 'FILE',
+    multiple: true,
+  }),
 }
 
 export const formatFlag = (options: readonly string[], defaultValue: string) =>
@@ -28,10 +33,16 @@ export const clusterFlags = {
 }
 
 export const changeFlags = {
-  'dry-run': Flags.string({description: 'client: print the plan without a cluster write; server: server-side dry run', options: ['client', 'server']}),
+  'dry-run': Flags.string({
+    description: 'client: print the plan without a cluster write; server: server-side dry run',
+    options: ['client', 'server'],
+  }),
   'force-conflicts': Flags.boolean({description: 'take over fields another field manager owns'}),
   'no-wait': Flags.boolean({description: 'do not wait for the addon objects to become ready'}),
-  timeout: Flags.string({default: '5m', description: 'how long to wait for readiness and for the cluster lock (for example 90s, 5m)'}),
+  timeout: Flags.string({
+    default: '5m',
+    description: 'how long to wait for readiness and for the cluster lock (for example 90s, 5m)',
+  }),
 }
 
 /** `90s`, `5m`, `1h` or plain seconds, in milliseconds. */

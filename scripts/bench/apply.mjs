@@ -20,14 +20,45 @@ const ownCluster = !existsSync(join(cluster.defaultClusterDir, 'state.json'))
 if (ownCluster) await cluster.up()
 const kubeconfig = join(cluster.defaultClusterDir, 'kubeconfig')
 const {bin} = JSON.parse(execFileSync('cat', [join(cluster.defaultClusterDir, 'state.json')], {encoding: 'utf8'}))
-const kubectl = (...args) => execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
+const kubectl = (...args) =>
+  execFileSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
 
 /** About `size` objects: per namespace a ServiceAccount, Role, RoleBinding, 2 ConfigMaps, a Secret, a Service, a Deployment and a custom resource. */
 function manifests(size, tag) {
   const group = `${tag}.bench.mk8s.io`
   const objects = [
-    {apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: {name: `widgets.${group}`}, spec: {group, names: {kind: 'Widget', plural: 'widgets', singular: 'widget'}, scope: 'Namespaced', versions: [{name: 'v1', schema: {openAPIV3Schema: {properties: {spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}}, type: 'object'}}, served: true, storage: true}]}},
-    {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: {name: `${tag}-reader`}, rules: [{apiGroups: [''], resources: ['pods'], verbs: ['get']}]},
+    {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: {name: `widgets.${group}`},
+      spec: {
+        group,
+        names: {kind: 'Widget', plural: 'widgets', singular: 'widget'},
+        scope: 'Namespaced',
+        versions: [
+          {
+            name: 'v1',
+            schema: {
+              openAPIV3Schema: {
+                properties: {spec: {type: 'object', 'x-kubernetes-preserve-unknown-fields': true}},
+                type: 'object',
+              },
+            },
+            served: true,
+            storage: true,
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: {name: `${tag}-reader`},
+      rules: [{apiGroups: [''], resources: ['pods'], verbs: ['get']}],
+    },
   ]
   for (let n = 0; objects.length < size; n++) {
     const ns = `${tag}-ns${n}`
@@ -35,13 +66,38 @@ function manifests(size, tag) {
     objects.push(
       {apiVersion: 'v1', kind: 'Namespace', metadata: {name: ns}},
       {apiVersion: 'v1', kind: 'ServiceAccount', metadata: {name: 'app', namespace: ns}},
-      {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: {name: 'app', namespace: ns}, rules: [{apiGroups: [''], resources: ['configmaps'], verbs: ['get']}]},
-      {apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: {name: 'app', namespace: ns}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'app'}, subjects: [{kind: 'ServiceAccount', name: 'app', namespace: ns}]},
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: {name: 'app', namespace: ns},
+        rules: [{apiGroups: [''], resources: ['configmaps'], verbs: ['get']}],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: {name: 'app', namespace: ns},
+        roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'app'},
+        subjects: [{kind: 'ServiceAccount', name: 'app', namespace: ns}],
+      },
       {apiVersion: 'v1', data: {a: '1'}, kind: 'ConfigMap', metadata: {name: 'settings', namespace: ns}},
       {apiVersion: 'v1', data: {b: '2'}, kind: 'ConfigMap', metadata: {name: 'extra', namespace: ns}},
       {apiVersion: 'v1', kind: 'Secret', metadata: {name: 'creds', namespace: ns}, stringData: {password: 'x'}},
-      {apiVersion: 'v1', kind: 'Service', metadata: {name: 'app', namespace: ns}, spec: {ports: [{port: 80}], selector: labels}},
-      {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name: 'app', namespace: ns}, spec: {replicas: 1, selector: {matchLabels: labels}, template: {metadata: {labels}, spec: {containers: [{image: 'registry.k8s.io/pause:3.10', name: 'app'}]}}}},
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: {name: 'app', namespace: ns},
+        spec: {ports: [{port: 80}], selector: labels},
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: {name: 'app', namespace: ns},
+        spec: {
+          replicas: 1,
+          selector: {matchLabels: labels},
+          template: {metadata: {labels}, spec: {containers: [{image: 'registry.k8s.io/pause:3.10', name: 'app'}]}},
+        },
+      },
       {apiVersion: `${group}/v1`, kind: 'Widget', metadata: {name: 'w', namespace: ns}, spec: {size: n}},
     )
   }
@@ -107,17 +163,23 @@ for (const size of [50, 200]) {
   console.log(`\n${manifests(size, 'x').length} objects:`)
   for (const [name, values] of Object.entries(times)) {
     const ms = median(values)
-    console.log(`  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms   ${name === 'mk8s engine' ? '' : `mk8s is ${(ms / mk8s).toFixed(2)}x faster`}`)
+    console.log(
+      `  ${name.padEnd(28)} ${ms.toFixed(0).padStart(6)} ms   ${name === 'mk8s engine' ? '' : `mk8s is ${(ms / mk8s).toFixed(2)}x faster`}`,
+    )
   }
 
   for (const [name, count] of Object.entries(retried)) {
-    console.log(`  (${name} failed on the custom resources ${count} time(s), their CRD not yet established, and was run again, as a user would)`)
+    console.log(
+      `  (${name} failed on the custom resources ${count} time(s), their CRD not yet established, and was run again, as a user would)`,
+    )
     delete retried[name]
   }
 
   if (size === 50) {
     const ratio = median(times['kubectl apply']) / mk8s
-    console.log(`  target: at least 3x faster than kubectl apply -f at 50 objects: ${ratio.toFixed(2)}x, ${ratio >= 3 ? 'met' : 'NOT met'}`)
+    console.log(
+      `  target: at least 3x faster than kubectl apply -f at 50 objects: ${ratio.toFixed(2)}x, ${ratio >= 3 ? 'met' : 'NOT met'}`,
+    )
   }
 }
 
@@ -129,11 +191,41 @@ for (let i = 0; i < 10; i++) {
   const name = `bench${i}`
   const id = applyset.applySetId(applyset.recordName('bench', name))
   const objects = [
-    {apiVersion: 'v1', data: {i: String(i)}, kind: 'ConfigMap', metadata: {labels: {[applyset.PART_OF]: id}, name: `bench-${i}`, namespace: 'default'}},
-    {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {labels: {[applyset.PART_OF]: id}, name: `bench-${i}`, namespace: 'default'}, spec: {selector: {matchLabels: {b: String(i)}}, template: {metadata: {labels: {b: String(i)}}, spec: {containers: [{image: 'registry.k8s.io/pause:3.10', name: 'p'}]}}}},
+    {
+      apiVersion: 'v1',
+      data: {i: String(i)},
+      kind: 'ConfigMap',
+      metadata: {labels: {[applyset.PART_OF]: id}, name: `bench-${i}`, namespace: 'default'},
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {labels: {[applyset.PART_OF]: id}, name: `bench-${i}`, namespace: 'default'},
+      spec: {
+        selector: {matchLabels: {b: String(i)}},
+        template: {
+          metadata: {labels: {b: String(i)}},
+          spec: {containers: [{image: 'registry.k8s.io/pause:3.10', name: 'p'}]},
+        },
+      },
+    },
   ]
   await engine.applyObjects(client, objects, {timeoutMs: 30_000})
-  const record = {addon: name, images: {}, objects: objects.map((o) => ({apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: 'default'})), options: {}, repository: 'bench', state: 'enabled', updatedAt: new Date().toISOString(), version: '1'}
+  const record = {
+    addon: name,
+    images: {},
+    objects: objects.map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      name: o.metadata.name,
+      namespace: 'default',
+    })),
+    options: {},
+    repository: 'bench',
+    state: 'enabled',
+    updatedAt: new Date().toISOString(),
+    version: '1',
+  }
   records.push(record)
   await client.apply(applyset.recordObject(record), {fieldManager: 'mk8s', force: true})
 }
@@ -146,10 +238,17 @@ for (let i = 0; i < 5; i++) {
 }
 
 const statusMs = median(statusTimes)
-console.log(`\nmk8s status with 10 enabled addons: ${statusMs.toFixed(0)} ms (median of 5, whole process), target under 1000 ms: ${statusMs < 1000 ? 'met' : 'NOT met'}`)
+console.log(
+  `\nmk8s status with 10 enabled addons: ${statusMs.toFixed(0)} ms (median of 5, whole process), target under 1000 ms: ${statusMs < 1000 ? 'met' : 'NOT met'}`,
+)
 for (const record of records) {
   for (const ref of record.objects) await client.delete(ref)
-  await client.delete({apiVersion: 'v1', kind: 'ConfigMap', name: applyset.recordName('bench', record.addon), namespace: 'kube-system'})
+  await client.delete({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    name: applyset.recordName('bench', record.addon),
+    namespace: 'kube-system',
+  })
 }
 
 client.close()

@@ -29,6 +29,7 @@ const cases = [
   ['mk8s render dns', median(process.execPath, [cli, 'render', 'dns'])],
 ]
 console.log(`start-up, median of ${runs} runs`)
-for (const [name, ms] of cases) console.log(`${name.padEnd(18)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / baseline).toFixed(2)}x node`)
+for (const [name, ms] of cases)
+  console.log(`${name.padEnd(18)} ${ms.toFixed(1).padStart(7)} ms  ${(ms / baseline).toFixed(2)}x node`)
 const ratio = cases[2][1] / baseline
 console.log(`render dns / node: ${ratio.toFixed(2)}x (target <= 3x): ${ratio <= 3 ? 'met' : 'NOT met'}`)

@@ -28,7 +28,10 @@ export function splitArgsLine(line) {
 }
 
 export function expandVariables(text, env) {
-  return text.replaceAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, braced, bare) => env[braced ?? bare] ?? '')
+  return text.replaceAll(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_, braced, bare) => env[braced ?? bare] ?? '',
+  )
 }
 
 export function parseArgsFile(text, env = {}) {

@@ -31,7 +31,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function binDir() {
   if (process.env.MK8S_CLUSTER_BIN) return process.env.MK8S_CLUSTER_BIN
-  return execFileSync('bash', [join(root, 'scripts/cluster/build.sh')], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']}).trim()
+  return execFileSync('bash', [join(root, 'scripts/cluster/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim()
 }
 
 function openssl(cwd, ...args) {
@@ -42,18 +45,70 @@ function openssl(cwd, ...args) {
 function makePki(certs) {
   mkdirSync(certs, {recursive: true})
   const sign = (name, subject, ext, ca = 'ca') => {
-    openssl(certs, 'req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject)
+    openssl(
+      certs,
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      subject,
+    )
     writeFileSync(join(certs, `${name}.ext`), ext)
-    openssl(certs, 'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '3650', '-extfile', `${name}.ext`, '-out', `${name}.crt`)
+    openssl(
+      certs,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.crt`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    )
   }
 
   for (const ca of ['ca', 'front-proxy-ca']) {
-    openssl(certs, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-days', '3650', '-subj', `/CN=mk8s-test-${ca}`)
+    openssl(
+      certs,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${ca}.key`,
+      '-out',
+      `${ca}.crt`,
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=mk8s-test-${ca}`,
+    )
   }
 
-  sign('server', '/CN=kube-apiserver', 'subjectAltName=IP:127.0.0.1,IP:10.152.183.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n')
+  sign(
+    'server',
+    '/CN=kube-apiserver',
+    'subjectAltName=IP:127.0.0.1,IP:10.152.183.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
+  )
   sign('admin', '/O=system:masters/CN=admin', 'extendedKeyUsage=clientAuth\n')
-  sign('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'extendedKeyUsage=clientAuth\n')
+  sign(
+    'apiserver-kubelet-client',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+    'extendedKeyUsage=clientAuth\n',
+  )
   sign('front-proxy-client', '/CN=front-proxy-client', 'extendedKeyUsage=clientAuth\n', 'front-proxy-ca')
   openssl(certs, 'genrsa', '-out', 'serviceaccount.key', '2048')
 }
@@ -117,7 +172,11 @@ function kubeconfig(dir, server) {
 
 function start(dir, name, command, args, env = {}) {
   const logFile = openSync(join(dir, 'logs', `${name}.log`), 'a')
-  const child = spawn(command, args, {detached: true, env: {...process.env, ...env}, stdio: ['ignore', logFile, logFile]})
+  const child = spawn(command, args, {
+    detached: true,
+    env: {...process.env, ...env},
+    stdio: ['ignore', logFile, logFile],
+  })
   child.unref()
   writeFileSync(join(dir, 'pids', `${name}.pid`), `${child.pid}\n`)
   return child.pid
@@ -179,7 +238,12 @@ async function waitFor(what, check, timeoutMs, logName, dir) {
     await sleep(250)
   }
 
-  const tail = logName ? readFileSync(join(dir, 'logs', `${logName}.log`), 'utf8').split('\n').slice(-15).join('\n') : ''
+  const tail = logName
+    ? readFileSync(join(dir, 'logs', `${logName}.log`), 'utf8')
+        .split('\n')
+        .slice(-15)
+        .join('\n')
+    : ''
   throw new Error(`timed out waiting for ${what}${tail ? `\n--- last lines of ${logName}.log ---\n${tail}` : ''}`)
 }
 
@@ -203,7 +267,13 @@ async function startApiserver(dir, bin) {
   const args = apiserverArgs(dir)
   const port = apiserverPort(args)
   start(dir, 'kube-apiserver', join(bin, 'kube-apiserver'), args)
-  await waitFor('kube-apiserver /readyz', async () => (await get(dir, port, '/readyz')).status === 200, 90_000, 'kube-apiserver', dir)
+  await waitFor(
+    'kube-apiserver /readyz',
+    async () => (await get(dir, port, '/readyz')).status === 200,
+    90_000,
+    'kube-apiserver',
+    dir,
+  )
   return port
 }
 
@@ -218,18 +288,24 @@ export async function restartApiserver(dir = defaultClusterDir) {
 
 /** kubectl of the harness against the cluster in `dir`; `input` is fed to its standard input. */
 function kubectl(dir, bin, args, input = '') {
-  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
+  return execFileSync(join(bin, 'kubectl'), ['--kubeconfig', join(dir, 'kubeconfig'), ...args], {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
 }
 
 export async function up(dir = defaultClusterDir) {
-  if (existsSync(join(dir, 'state.json'))) throw new Error(`a cluster is already up in ${dir}: run npm run cluster:down first`)
+  if (existsSync(join(dir, 'state.json')))
+    throw new Error(`a cluster is already up in ${dir}: run npm run cluster:down first`)
   const bin = binDir()
   rmSync(dir, {force: true, recursive: true})
   for (const sub of ['logs', 'pids', 'etcd']) mkdirSync(join(dir, sub), {recursive: true})
   for (const node of NODES) seedArgs(join(dir, 'nodes', node.name))
   // Every node shares the cluster's PKI, as MicroK8s nodes of one cluster share the CA.
   makePki(join(dir, 'nodes', 'node-1', 'certs'))
-  for (const node of NODES.slice(1)) execFileSync('cp', ['-r', join(dir, 'nodes', 'node-1', 'certs'), join(dir, 'nodes', node.name, 'certs')])
+  for (const node of NODES.slice(1))
+    execFileSync('cp', ['-r', join(dir, 'nodes', 'node-1', 'certs'), join(dir, 'nodes', node.name, 'certs')])
   writeFileSync(join(dir, 'state.json'), JSON.stringify({bin, ports: PORTS}, null, 2))
 
   start(dir, 'etcd', join(bin, 'etcd'), [
@@ -270,14 +346,20 @@ export async function up(dir = defaultClusterDir) {
     '--concurrent-replicaset-syncs=10',
   ])
   start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), asAdmin(PORTS.scheduler))
-  start(dir, 'kwok', join(bin, 'kwok'), [
-    `--kubeconfig=${kc}`,
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    `--server-address=127.0.0.1:${PORTS.kwok}`,
-    '--cidr=10.1.0.0/16',
-    `--config=${join(root, 'scripts/cluster/kwok-stages.yaml')}`,
-  ], {KWOK_WORKDIR: join(dir, 'kwok')})
+  start(
+    dir,
+    'kwok',
+    join(bin, 'kwok'),
+    [
+      `--kubeconfig=${kc}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${PORTS.kwok}`,
+      '--cidr=10.1.0.0/16',
+      `--config=${join(root, 'scripts/cluster/kwok-stages.yaml')}`,
+    ],
+    {KWOK_WORKDIR: join(dir, 'kwok')},
+  )
 
   const nodes = NODES.map((node) =>
     [
@@ -293,15 +375,35 @@ export async function up(dir = defaultClusterDir) {
   kubectl(dir, bin, ['apply', '-f', '-'], nodes.join('\n---\n'))
   for (const node of NODES) {
     // kwok keeps the addresses a node already has, so the InternalIP is set before it initialises the node.
-    const status = {status: {addresses: [{address: node.ip, type: 'InternalIP'}, {address: node.name, type: 'Hostname'}], allocatable: {cpu: '32', memory: '256Gi', pods: '110'}, capacity: {cpu: '32', memory: '256Gi', pods: '110'}}}
-    kubectl(dir, bin, ['patch', 'node', node.name, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)])
+    const status = {
+      status: {
+        addresses: [
+          {address: node.ip, type: 'InternalIP'},
+          {address: node.name, type: 'Hostname'},
+        ],
+        allocatable: {cpu: '32', memory: '256Gi', pods: '110'},
+        capacity: {cpu: '32', memory: '256Gi', pods: '110'},
+      },
+    }
+    kubectl(dir, bin, [
+      'patch',
+      'node',
+      node.name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ])
   }
 
   await waitFor(
     'nodes to become Ready',
     async () => {
       const {items} = JSON.parse(kubectl(dir, bin, ['get', 'nodes', '-o', 'json']))
-      return items.length === NODES.length && items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      return (
+        items.length === NODES.length &&
+        items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      )
     },
     60_000,
     'kwok',
@@ -341,11 +443,14 @@ export async function down(dir = defaultClusterDir) {
   let bin
   try {
     bin = readState(dir).bin
-  } catch {}
+  } catch {
+    // No state: nothing was started, so there is nothing to stop.
+  }
 
   if (bin) {
     // Reverse start order, so nothing reconnects to a component that is already gone.
-    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd']) await stop(dir, name, join(bin, name))
+    for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'])
+      await stop(dir, name, join(bin, name))
   }
 
   const left = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : []

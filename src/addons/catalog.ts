@@ -50,7 +50,9 @@ export class AddonCatalog implements AddonLookup {
         .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
         .map((entry) => entry.name)
         .sort()
-    } catch {}
+    } catch {
+      // No user repositories folder yet: only the bundled repositories.
+    }
 
     const sources = [
       ...BUNDLED_REPOSITORIES.map((name) => ({bundled: true, dir: join(bundledAddonsDir, name), name})),
@@ -94,9 +96,12 @@ export class AddonCatalog implements AddonLookup {
   /** Parses addon tokens with MicroK8s's grammar against the available addons. */
   parse(tokens: string[], arch = this.arch, extra: AddonRef[] = []) {
     const community = this.repository('community')
-    const communityNames = new Set((community?.entries ?? []).filter((e) => e.architectures.includes(arch)).map((e) => e.name))
+    const communityNames = new Set(
+      (community?.entries ?? []).filter((e) => e.architectures.includes(arch)).map((e) => e.name),
+    )
     const available: AddonRef[] = this.available(arch)
-    for (const ref of extra) if (!available.some((a) => a.name === ref.name && a.repository === ref.repository)) available.push(ref)
+    for (const ref of extra)
+      if (!available.some((a) => a.name === ref.name && a.repository === ref.repository)) available.push(ref)
     return parseAddonArgs(tokens, available, communityNames)
   }
 

@@ -17,7 +17,12 @@ export interface ParsedAddonArgs {
 }
 
 /** Ports MicroK8s's parse_xable_single_arg: `[repo/]name[:arg[:arg…]]`. */
-function parseSingle(token: string, available: AddonRef[], notices: string[], communityNames: Set<string>): AddonRequest {
+function parseSingle(
+  token: string,
+  available: AddonRef[],
+  notices: string[],
+  communityNames: Set<string>,
+): AddonRequest {
   const [addonName, ...args] = token.split(':')
   const parts = addonName.split('/')
   if (parts.length === 2) return {args, name: parts[1], repository: parts[0]}
@@ -25,7 +30,12 @@ function parseSingle(token: string, available: AddonRef[], notices: string[], co
   const matches = available.filter((addon) => addon.name === addonName).map((addon) => addon.repository)
   if (matches.length === 0) {
     const hint = communityNames.has(addonName)
-      ? ['To use the community maintained flavor enable the respective repository:', '', '    mk8s enable community', '']
+      ? [
+          'To use the community maintained flavor enable the respective repository:',
+          '',
+          '    mk8s enable community',
+          '',
+        ]
       : []
     throw new UserError([`Addon ${addonName} was not found in any repository`, ...hint].join('\n'))
   }

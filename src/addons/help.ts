@@ -13,7 +13,8 @@ export function asksForHelp(tokens: string[]): boolean {
  */
 export async function addonHelp(catalog: AddonCatalog, tokens: string[]): Promise<string> {
   const first = tokens.find((token) => token !== '-h' && token !== '--help' && token !== '--')
-  const generic = (name: string) => `Addon ${name} does not yet have a help message.\nFor more information about it, visit https://microk8s.io/docs/addons`
+  const generic = (name: string) =>
+    `Addon ${name} does not yet have a help message.\nFor more information about it, visit https://microk8s.io/docs/addons`
   if (!first) return 'Name an addon to see its help, for example: mk8s enable dns -- --help'
   const name = first.split(':')[0]
   const entry = catalog.available().find((e) => matchesAddonRef(e, name))
@@ -24,12 +25,26 @@ export async function addonHelp(catalog: AddonCatalog, tokens: string[]): Promis
   const lines = [`${addonId(entry)} ${addon.definition.version}: ${addon.definition.description}`, '']
   if (options.length === 0) lines.push('This addon takes no options.')
   else {
-    const positional = options.filter(([, spec]) => spec.position !== undefined).sort(([, a], [, b]) => a.position! - b.position!)
-    if (positional.length > 0) lines.push(`Usage: ${entry.name}:${positional.map(([key]) => `<${kebabCase(key)}>`).join(':')}  or  ${entry.name} ${positional.map(([key]) => `<${kebabCase(key)}>`).join(' ')}`, '')
+    const positional = options
+      .filter(([, spec]) => spec.position !== undefined)
+      .sort(([, a], [, b]) => a.position! - b.position!)
+    if (positional.length > 0)
+      lines.push(
+        `Usage: ${entry.name}:${positional.map(([key]) => `<${kebabCase(key)}>`).join(':')}  or  ${entry.name} ${positional.map(([key]) => `<${kebabCase(key)}>`).join(' ')}`,
+        '',
+      )
     lines.push('Options:')
     for (const [key, spec] of options) {
-      const type = spec.type === 'list' ? `list of ${spec.items ?? 'string'}` : spec.type === 'enum' ? `one of ${(spec.values ?? []).join('|')}` : spec.type
-      const fallback = spec.default === undefined || spec.default === null ? '' : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`
+      const type =
+        spec.type === 'list'
+          ? `list of ${spec.items ?? 'string'}`
+          : spec.type === 'enum'
+            ? `one of ${(spec.values ?? []).join('|')}`
+            : spec.type
+      const fallback =
+        spec.default === undefined || spec.default === null
+          ? ''
+          : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`
       lines.push(`  --${kebabCase(key)} <${type}>  ${spec.description}${fallback}${spec.required ? ' (required)' : ''}`)
     }
   }

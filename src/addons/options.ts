@@ -17,7 +17,6 @@ export interface OptionInputs {
   values?: Record<string, unknown>[]
 }
 
-
 function findOption(options: Record<string, OptionSpec>, key: string): [string, OptionSpec] | undefined {
   const match = Object.entries(options).find(([name]) => name === key || kebabCase(name) === key)
   return match
@@ -114,7 +113,10 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
       if (spec.required && resolved[name] === null) problems.push({field: kebabCase(name), message: 'is required'})
     } catch (error) {
       if (!(error instanceof OptionValueError)) throw error
-      problems.push({field: kebabCase(name), message: `${error.message}${given ? ` (from ${given.from})` : ' (default)'}`})
+      problems.push({
+        field: kebabCase(name),
+        message: `${error.message}${given ? ` (from ${given.from})` : ' (default)'}`,
+      })
     }
   }
 
@@ -136,7 +138,9 @@ export async function readValuesFiles(files: string[] = []): Promise<Record<stri
       const source = parseYamlSource(file, text)
       const data = source.data ?? {}
       if (typeof data !== 'object' || Array.isArray(data)) {
-        throw new ValidationError('Invalid values file', [{file, line: 1, message: 'must be a mapping of option names to values'}])
+        throw new ValidationError('Invalid values file', [
+          {file, line: 1, message: 'must be a mapping of option names to values'},
+        ])
       }
 
       return data as Record<string, unknown>

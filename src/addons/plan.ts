@@ -56,9 +56,18 @@ export function inputsOverRecord(
 }
 
 /** Options resolved, images resolved, version checked, manifests rendered: everything short of the cluster. */
-export async function planAddon(addon: DeclarativeAddon, inputs: PlanInputs, cluster: ClusterFacts): Promise<AddonPlan> {
+export async function planAddon(
+  addon: DeclarativeAddon,
+  inputs: PlanInputs,
+  cluster: ClusterFacts,
+): Promise<AddonPlan> {
   checkKubernetesVersion(addon, cluster.version)
-  const options = resolveOptions(addon, {args: inputs.args, previous: inputs.previous, set: inputs.set, values: inputs.values})
+  const options = resolveOptions(addon, {
+    args: inputs.args,
+    previous: inputs.previous,
+    set: inputs.set,
+    values: inputs.values,
+  })
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
   const readyTargets = addon.definition.ready
@@ -79,14 +88,21 @@ export async function planAddon(addon: DeclarativeAddon, inputs: PlanInputs, clu
   return {addon, images, objects, options, readyTargets}
 }
 
-export function matchesTarget(target: ReadyTarget, object: {kind: string; metadata?: {name: string; namespace?: string}; name?: string; namespace?: string}): boolean {
+export function matchesTarget(
+  target: ReadyTarget,
+  object: {kind: string; metadata?: {name: string; namespace?: string}; name?: string; namespace?: string},
+): boolean {
   const name = object.metadata?.name ?? object.name
   const namespace = object.metadata?.namespace ?? object.namespace
   return target.kind === object.kind && target.name === name && (!target.namespace || target.namespace === namespace)
 }
 
 /** Loads the one declarative addon a request names; hook addons have no manifests to render. */
-export async function declarativeAddon(catalog: AddonCatalog, request: AddonRequest, arch: string): Promise<DeclarativeAddon> {
+export async function declarativeAddon(
+  catalog: AddonCatalog,
+  request: AddonRequest,
+  arch: string,
+): Promise<DeclarativeAddon> {
   const addon = await catalog.load(catalog.entry(request, arch))
   if (addon.kind !== 'declarative') {
     throw new UserError(`Addon ${addonId(addon.entry)} is a MicroK8s hook addon: it has no manifests to render`)

@@ -117,8 +117,10 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
   const positions = new Map<number, string>()
   for (const [name, spec] of Object.entries(definition.options ?? {})) {
     const path = ['options', name]
-    if (spec.type === 'enum' && !spec.values) at([...path, 'type'], `options.${name}.values`, 'is required for enum options')
-    if (spec.items && spec.type !== 'list') at([...path, 'items'], `options.${name}.items`, 'is only allowed for list options')
+    if (spec.type === 'enum' && !spec.values)
+      at([...path, 'type'], `options.${name}.values`, 'is required for enum options')
+    if (spec.items && spec.type !== 'list')
+      at([...path, 'items'], `options.${name}.items`, 'is only allowed for list options')
     if (spec.position !== undefined) {
       const other = positions.get(spec.position)
       if (other) at([...path, 'position'], `options.${name}.position`, `${spec.position} is already taken by ${other}`)

@@ -11,7 +11,10 @@ export default class Disable extends BaseCommand {
 
   static override description = `Disable addons: delete exactly the objects their records list, in reverse kind order, and wait until they are gone.`
 
-  static override examples = ['<%= config.bin %> <%= command.id %> dns', '<%= config.bin %> <%= command.id %> core/dns --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> dns',
+    '<%= config.bin %> <%= command.id %> core/dns --json',
+  ]
 
   static override flags = {...clusterFlags, ...changeFlags}
 

@@ -24,7 +24,10 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
   static override flags = {
     ...renderFlags,
     arch: Flags.string({description: 'architecture to render for (amd64, arm64, s390x, ppc64le)'}),
-    'kube-version': Flags.string({description: 'Kubernetes version to render for and check against', helpValue: 'VERSION'}),
+    'kube-version': Flags.string({
+      description: 'Kubernetes version to render for and check against',
+      helpValue: 'VERSION',
+    }),
   }
 
   static override strict = false

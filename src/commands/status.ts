@@ -21,7 +21,10 @@ live objects of each addon. Exits 1 when the cluster cannot be reached.`
 
   static override flags = {
     ...clusterFlags,
-    addon: Flags.string({char: 'a', description: 'print only "enabled" or "disabled" for this addon (name or repo/name)'}),
+    addon: Flags.string({
+      char: 'a',
+      description: 'print only "enabled" or "disabled" for this addon (name or repo/name)',
+    }),
     format: formatFlag(['pretty', 'short', 'yaml', 'json'], 'pretty'),
     timeout: Flags.string({char: 't', default: '0', description: 'with --wait-ready, seconds to wait (0: forever)'}),
     'wait-ready': Flags.boolean({char: 'w', description: 'wait until the cluster has a Ready node'}),

@@ -30,11 +30,18 @@ export const runProcess: Runner = async (command, args, options = {}) => {
       stdout: options.output ?? 'pipe',
       timeout: options.timeoutMs,
     })
-    return {stderr: typeof result.stderr === 'string' ? result.stderr : '', stdout: typeof result.stdout === 'string' ? result.stdout : ''}
+    return {
+      stderr: typeof result.stderr === 'string' ? result.stderr : '',
+      stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    }
   } catch (error) {
     const failure = error as {code?: string; stderr?: unknown; timedOut?: boolean}
     if (failure.code === 'ENOENT') throw new ExternalError(command, `${command} is not installed or not on PATH`)
-    if (failure.timedOut) throw new ExternalError(command, `${command} ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`)
+    if (failure.timedOut)
+      throw new ExternalError(
+        command,
+        `${command} ${args[0] ?? ''} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)}s`,
+      )
     const stderr = typeof failure.stderr === 'string' ? failure.stderr : ''
     const detail = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ')
     throw new ExternalError(command, `${command} ${args[0] ?? ''} failed${detail ? `: ${detail}` : ''}`)

@@ -2,7 +2,15 @@ import {KubeError, UserError} from '../errors.js'
 import {parallel, sleep} from '../util/async.js'
 import {PHASES, byPhase, sortForDelete} from './order.js'
 import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
-import {type KubeClient, type KubeObject, type ObjectRef, UnknownKindError, describeRef, refKey, refOf} from './types.js'
+import {
+  type KubeClient,
+  type KubeObject,
+  type ObjectRef,
+  UnknownKindError,
+  describeRef,
+  refKey,
+  refOf,
+} from './types.js'
 
 export const FIELD_MANAGER = 'mk8s'
 const POLL_MS = 500
@@ -44,7 +52,11 @@ export async function applyObjects(
   for (const [index, phase] of phases.entries()) {
     if (phase.length === 0) continue
     const results = await parallel(phase, CONCURRENCY, async (object) => {
-      const result = await client.apply(object, {dryRun: options.dryRun, fieldManager: FIELD_MANAGER, force: options.force})
+      const result = await client.apply(object, {
+        dryRun: options.dryRun,
+        fieldManager: FIELD_MANAGER,
+        force: options.force,
+      })
       options.progress?.applied?.(++done, objects.length, PHASES[index])
       return result
     })
@@ -84,7 +96,9 @@ async function latestWarnings(client: KubeClient, refs: ObjectRef[]): Promise<Ma
   const namespaces = [...new Set(refs.map((r) => r.namespace).filter((ns): ns is string => !!ns))]
   for (const namespace of namespaces) {
     const events = await client.list('v1', 'Event', {fieldSelector: 'type=Warning', namespace}).catch(() => [])
-    const sorted = events.sort((a, b) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')))
+    const sorted = events.sort((a, b) =>
+      String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')),
+    )
     for (const event of sorted) {
       const involved = event.involvedObject as {kind: string; name: string; namespace?: string}
       const text = `${String(event.reason)}: ${String(event.message)}`
@@ -133,9 +147,13 @@ export async function waitReady(
         }
       })
       const lines = pending.map(
-        (p) => `  ${describeRef(p.ref)}: ${p.reason}${p.conditions ? `; conditions: ${p.conditions}` : ''}${p.event ? `; last warning: ${p.event}` : ''}`,
+        (p) =>
+          `  ${describeRef(p.ref)}: ${p.reason}${p.conditions ? `; conditions: ${p.conditions}` : ''}${p.event ? `; last warning: ${p.event}` : ''}`,
       )
-      const headline = failed.length > 0 ? `${failed.length} object${failed.length === 1 ? '' : 's'} failed` : `Timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${notReady.length} object${notReady.length === 1 ? '' : 's'}`
+      const headline =
+        failed.length > 0
+          ? `${failed.length} object${failed.length === 1 ? '' : 's'} failed`
+          : `Timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${notReady.length} object${notReady.length === 1 ? '' : 's'}`
       throw new NotReadyError([`${headline}:`, ...lines].join('\n'), pending)
     }
 
@@ -154,18 +172,23 @@ export async function readinessMap(
   const found = new Map<string, KubeObject>()
   await Promise.all(
     [...kinds.values()].map(async ({apiVersion, kind}) => {
-      const items = await client.list(apiVersion, kind, {labelSelector: options.labelSelector}).catch((error: unknown) => {
-        // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
-        if (options.skipUnlistable && error instanceof UserError) return []
-        throw error
-      })
+      const items = await client
+        .list(apiVersion, kind, {labelSelector: options.labelSelector})
+        .catch((error: unknown) => {
+          // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
+          if (options.skipUnlistable && error instanceof UserError) return []
+          throw error
+        })
       for (const item of items) found.set(refKey(refOf(item)), item)
     }),
   )
   const states = new Map<string, {object?: KubeObject; readiness: Readiness}>()
   for (const ref of refs) {
     const object = found.get(refKey(ref))
-    states.set(refKey(ref), object ? {object, readiness: readinessOf(object)} : {readiness: {reason: 'not found', state: 'pending'}})
+    states.set(
+      refKey(ref),
+      object ? {object, readiness: readinessOf(object)} : {readiness: {reason: 'not found', state: 'pending'}},
+    )
   }
 
   return states
@@ -190,7 +213,10 @@ export async function deleteObjects(
       if (remaining.length === 0) break
       if (Date.now() >= deadline) {
         throw new NotReadyError(
-          [`Timed out waiting for ${remaining.length} object(s) to be deleted:`, ...remaining.map((r) => `  ${describeRef(r)}`)].join('\n'),
+          [
+            `Timed out waiting for ${remaining.length} object(s) to be deleted:`,
+            ...remaining.map((r) => `  ${describeRef(r)}`),
+          ].join('\n'),
           remaining.map((ref) => ({conditions: '', reason: 'still present', ref, state: 'pending'})),
         )
       }

@@ -3,7 +3,17 @@ import {request as httpRequest} from 'node:http'
 
 import {KubeError} from '../errors.js'
 import {type ConnectOptions, type Credentials, loadCredentials} from './kubeconfig.js'
-import {ApiError, type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef, type Status, UnknownKindError, describeRef} from './types.js'
+import {
+  ApiError,
+  type ApplyOptions,
+  type KubeClient,
+  type KubeObject,
+  type ListOptions,
+  type ObjectRef,
+  type Status,
+  UnknownKindError,
+  describeRef,
+} from './types.js'
 
 interface Resource {
   namespaced: boolean
@@ -88,7 +98,7 @@ export class HttpKubeClient implements KubeClient {
       )
       req.on('timeout', () => req.destroy(new Error('timed out after 30s')))
       req.on('error', (error: NodeJS.ErrnoException) => {
-        const why = error.code === 'ECONNREFUSED' ? 'connection refused' : error.code ?? error.message
+        const why = error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message)
         reject(new KubeError(`Cannot reach the Kubernetes API server at ${this.server} (${why})`))
       })
       if (payload) req.write(payload)
@@ -101,7 +111,12 @@ export class HttpKubeClient implements KubeClient {
     if (!found) {
       const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
       found = this.send<{resources: {kind: string; name: string; namespaced: boolean}[]}>('GET', path).then(
-        (list) => new Map(list.resources.filter((r) => !r.name.includes('/')).map((r) => [r.kind, {namespaced: r.namespaced, plural: r.name}])),
+        (list) =>
+          new Map(
+            list.resources
+              .filter((r) => !r.name.includes('/'))
+              .map((r) => [r.kind, {namespaced: r.namespaced, plural: r.name}]),
+          ),
         (error: unknown) => {
           this.discovery.delete(apiVersion)
           if (error instanceof ApiError && error.code === 404) return new Map<string, Resource>()
@@ -126,7 +141,10 @@ export class HttpKubeClient implements KubeClient {
     return resource
   }
 
-  private async path(ref: {apiVersion: string; kind: string; name?: string; namespace?: string}, query = ''): Promise<string> {
+  private async path(
+    ref: {apiVersion: string; kind: string; name?: string; namespace?: string},
+    query = '',
+  ): Promise<string> {
     const {namespaced, plural} = await this.resource(ref.apiVersion, ref.kind)
     const prefix = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`
     const namespace = namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : ''
@@ -155,7 +173,11 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async create(object: KubeObject): Promise<KubeObject> {
-    const path = await this.path({apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace})
+    const path = await this.path({
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      namespace: object.metadata.namespace,
+    })
     return this.send<KubeObject>('POST', path, object)
   }
 
@@ -207,10 +229,21 @@ export class HttpKubeClient implements KubeClient {
 function explain(error: unknown, action: string): unknown {
   if (!(error instanceof ApiError)) return error
   if (error.code === 403) return new ApiError(`Forbidden: cannot ${action}: ${error.message}`, 403, error.status)
-  if (error.code === 401) return new ApiError(`Unauthorized: the API server refused the kubeconfig credentials (${action})`, 401, error.status)
+  if (error.code === 401)
+    return new ApiError(
+      `Unauthorized: the API server refused the kubeconfig credentials (${action})`,
+      401,
+      error.status,
+    )
   if (error.code === 409 && error.status.reason === 'Conflict' && error.status.details?.causes?.length) {
-    const owners = error.status.details.causes.map((cause) => [cause.message, cause.field && `on ${cause.field}`].filter(Boolean).join(' ')).join('; ')
-    return new ApiError(`Conflict: cannot ${action}: ${owners}\nUse --force-conflicts to take these fields over`, 409, error.status)
+    const owners = error.status.details.causes
+      .map((cause) => [cause.message, cause.field && `on ${cause.field}`].filter(Boolean).join(' '))
+      .join('; ')
+    return new ApiError(
+      `Conflict: cannot ${action}: ${owners}\nUse --force-conflicts to take these fields over`,
+      409,
+      error.status,
+    )
   }
 
   return new ApiError(`Cannot ${action}: ${error.message}`, error.code ?? 0, error.status)

@@ -62,14 +62,22 @@ function load(options: ConnectOptions) {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT' && !options.kubeconfig && paths.length > 1) continue
-      const detail = error instanceof ValidationError ? `line ${error.problems[0]?.line}: ${error.problems[0]?.message}` : code === 'ENOENT' ? 'no such file' : (error as Error).message.split('\n')[0]
+      const detail =
+        error instanceof ValidationError
+          ? `line ${error.problems[0]?.line}: ${error.problems[0]?.message}`
+          : code === 'ENOENT'
+            ? 'no such file'
+            : (error as Error).message.split('\n')[0]
       throw new UserError(`Invalid kubeconfig ${path}: ${detail}`)
     }
 
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new UserError(`Invalid kubeconfig ${path}: not a kubeconfig mapping`)
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new UserError(`Invalid kubeconfig ${path}: not a kubeconfig mapping`)
     const base = dirname(resolve(path))
-    for (const c of raw.clusters ?? []) if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: {...c.cluster, base}})
-    for (const u of raw.users ?? []) if (u?.name && !users.has(u.name)) users.set(u.name, {name: u.name, value: {...u.user, base}})
+    for (const c of raw.clusters ?? [])
+      if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: {...c.cluster, base}})
+    for (const u of raw.users ?? [])
+      if (u?.name && !users.has(u.name)) users.set(u.name, {name: u.name, value: {...u.user, base}})
     for (const c of raw.contexts ?? []) if (c?.name && !contexts.has(c.name)) contexts.set(c.name, c.context)
     current ??= raw['current-context'] || undefined
   }
@@ -97,15 +105,24 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
   const context = config.contexts.get(contextName)
   if (!context) throw new UserError(`Context "${contextName}" is not in kubeconfig ${config.label}`)
   const cluster = config.clusters.get(context.cluster)?.value
-  if (!cluster) throw new UserError(`Context "${contextName}" names cluster "${context.cluster}", which is not in kubeconfig ${config.label}`)
-  if (typeof cluster.server !== 'string' || !cluster.server) throw new UserError(`Cluster "${context.cluster}" in kubeconfig ${config.label} has no server`)
+  if (!cluster)
+    throw new UserError(
+      `Context "${contextName}" names cluster "${context.cluster}", which is not in kubeconfig ${config.label}`,
+    )
+  if (typeof cluster.server !== 'string' || !cluster.server)
+    throw new UserError(`Cluster "${context.cluster}" in kubeconfig ${config.label} has no server`)
   const user = config.users.get(context.user)?.value ?? {}
   if (user.exec || user['auth-provider']) return pluginCredentials(options, contextName)
   const base = cluster.base as string
   const userBase = (user.base as string) ?? base
   try {
     const headers: Record<string, string> = {}
-    const token = typeof user.token === 'string' ? user.token : typeof user.tokenFile === 'string' ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : join(userBase, user.tokenFile), 'utf8').trim() : undefined
+    const token =
+      typeof user.token === 'string'
+        ? user.token
+        : typeof user.tokenFile === 'string'
+          ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : join(userBase, user.tokenFile), 'utf8').trim()
+          : undefined
     if (token) headers.Authorization = `Bearer ${token}`
     if (typeof user.as === 'string') headers['Impersonate-User'] = user.as
     return {
@@ -131,7 +148,14 @@ async function pluginCredentials(options: ConnectOptions, context: string): Prom
   if (options.kubeconfig) kc.loadFromFile(options.kubeconfig)
   else kc.loadFromDefault()
   kc.setCurrentContext(context)
-  const opts: {auth?: string; ca?: Buffer; cert?: Buffer; headers?: Record<string, string>; key?: Buffer; rejectUnauthorized?: boolean} = {headers: {}}
+  const opts: {
+    auth?: string
+    ca?: Buffer
+    cert?: Buffer
+    headers?: Record<string, string>
+    key?: Buffer
+    rejectUnauthorized?: boolean
+  } = {headers: {}}
   try {
     await kc.applyToHTTPSOptions(opts as never)
   } catch (error) {

@@ -4,7 +4,14 @@ import type {ObjectRef} from './types.js'
  * Apply phases, in order: what later objects depend on goes first. CRDs are waited to Established after phase 0;
  * webhooks and API services come last so they cannot block the addon's own objects. Deletion runs in reverse.
  */
-export const PHASES = ['namespaces and CRDs', 'RBAC', 'config', 'services', 'workloads', 'webhooks and API services'] as const
+export const PHASES = [
+  'namespaces and CRDs',
+  'RBAC',
+  'config',
+  'services',
+  'workloads',
+  'webhooks and API services',
+] as const
 
 const PHASE_OF: Record<string, number> = {
   APIService: 5,

@@ -3,7 +3,15 @@ import type {KubeObject} from './types.js'
 export type Readiness = {reason: string; state: 'failed' | 'pending'} | {state: 'ready'}
 
 /** The kinds mk8s waits for; every other kind is ready once the server accepted it. */
-export const WAITED_KINDS = ['APIService', 'CustomResourceDefinition', 'DaemonSet', 'Deployment', 'Job', 'PersistentVolumeClaim', 'StatefulSet']
+export const WAITED_KINDS = [
+  'APIService',
+  'CustomResourceDefinition',
+  'DaemonSet',
+  'Deployment',
+  'Job',
+  'PersistentVolumeClaim',
+  'StatefulSet',
+]
 
 interface Condition {
   message?: string
@@ -12,7 +20,7 @@ interface Condition {
   type: string
 }
 
-const conditions = (object: KubeObject): Condition[] => ((object.status as {conditions?: Condition[]})?.conditions ?? [])
+const conditions = (object: KubeObject): Condition[] => (object.status as {conditions?: Condition[]})?.conditions ?? []
 const condition = (object: KubeObject, type: string) => conditions(object).find((c) => c.type === type)
 const num = (value: unknown) => (typeof value === 'number' ? value : 0)
 const pending = (reason: string): Readiness => ({reason, state: 'pending'})
@@ -50,12 +58,14 @@ export function readinessOf(object: KubeObject): Readiness {
     case 'Deployment': {
       if (!observed(object)) return pending('waiting for the controller to observe the new generation')
       const progressing = condition(object, 'Progressing')
-      if (progressing?.reason === 'ProgressDeadlineExceeded') return {reason: progressing.message ?? 'progress deadline exceeded', state: 'failed'}
+      if (progressing?.reason === 'ProgressDeadlineExceeded')
+        return {reason: progressing.message ?? 'progress deadline exceeded', state: 'failed'}
       const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1
       const updated = num(status.updatedReplicas)
       const available = num(status.availableReplicas)
       if (updated < replicas) return pending(`${updated} of ${replicas} replicas updated`)
-      if (num(status.replicas) > updated) return pending(`${num(status.replicas) - updated} old replicas pending termination`)
+      if (num(status.replicas) > updated)
+        return pending(`${num(status.replicas) - updated} old replicas pending termination`)
       if (available < replicas) return pending(`${available} of ${replicas} replicas available`)
       return ready
     }

@@ -35,7 +35,8 @@ export const refOf = (object: KubeObject): ObjectRef => ({
   ...(object.metadata.namespace ? {namespace: object.metadata.namespace} : {}),
 })
 
-export const describeRef = (ref: ObjectRef): string => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`
+export const describeRef = (ref: ObjectRef): string =>
+  `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`
 
 export const refKey = (ref: ObjectRef): string => `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ''}|${ref.name}`
 

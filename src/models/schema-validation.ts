@@ -84,7 +84,12 @@ export async function schemaProblems(name: SchemaName, source: YamlSource): Prom
     // oneOf/anyOf/if errors repeat what their branches already said.
     if (['anyOf', 'if', 'oneOf'].includes(error.keyword)) continue
     const path = pathOf(error)
-    const problem = {field: formatFieldPath(path), file: source.file, line: source.lineOf(path), message: messageOf(error)}
+    const problem = {
+      field: formatFieldPath(path),
+      file: source.file,
+      line: source.lineOf(path),
+      message: messageOf(error),
+    }
     const key = `${problem.field}:${problem.message}`
     if (!seen.has(key)) problems.push(problem)
     seen.add(key)

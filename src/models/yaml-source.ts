@@ -1,3 +1,4 @@
+import type * as YamlModule from 'yaml'
 import jsyaml from 'js-yaml'
 
 import {type Problem, ValidationError} from '../errors.js'
@@ -5,7 +6,7 @@ import {type Problem, ValidationError} from '../errors.js'
 export type FieldPath = (number | string)[]
 
 type Lines = (path: FieldPath) => number | undefined
-type YamlLibrary = typeof import('yaml')
+type YamlLibrary = typeof YamlModule
 
 /**
  * The `yaml` library, loaded on demand. Bundled with code splitting, a dynamic import of a CommonJS package yields
@@ -63,7 +64,8 @@ export function parseYamlSource(file: string, text: string, label = file): YamlS
   try {
     return new YamlSource(file, text, jsyaml.load(text, {filename: file, schema: jsyaml.CORE_SCHEMA}))
   } catch (error) {
-    if (error instanceof jsyaml.YAMLException) throw new ValidationError(`Yaml format error in ${label} file`, [yamlProblem(error, file)])
+    if (error instanceof jsyaml.YAMLException)
+      throw new ValidationError(`Yaml format error in ${label} file`, [yamlProblem(error, file)])
     throw error
   }
 }

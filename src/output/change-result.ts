@@ -5,7 +5,8 @@ import {type ChangeResult, describeResult} from '../services/addon-service.js'
 /** Prints what an enable or disable did, addon by addon; failures are left to `changeFailure`. */
 export function printChangeResult(result: ChangeResult, log: (line: string) => void): void {
   for (const addon of result.addons) {
-    if (addon.status === 'planned' && addon.rendered) log(addon.rendered.map((object) => `---\n${dumpYaml(object)}`).join(''))
+    if (addon.status === 'planned' && addon.rendered)
+      log(addon.rendered.map((object) => `---\n${dumpYaml(object)}`).join(''))
     if (['already-disabled', 'already-enabled', 'failed', 'not-found'].includes(addon.status)) continue
     log(describeResult(addon))
   }
@@ -15,7 +16,9 @@ export function printChangeResult(result: ChangeResult, log: (line: string) => v
 export function changeFailure(result: ChangeResult): OperationFailedError | undefined {
   const failed = result.addons.filter((addon) => addon.status === 'failed')
   if (failed.length === 0) return undefined
-  const message = failed.map((addon) => `Failed to ${addon.action} ${addon.addon}:\n${addon.message ?? 'unknown failure'}`).join('\n')
+  const message = failed
+    .map((addon) => `Failed to ${addon.action} ${addon.addon}:\n${addon.message ?? 'unknown failure'}`)
+    .join('\n')
   return new OperationFailedError(
     message,
     result,

@@ -9,7 +9,10 @@ export function plainReporter(write: (line: string) => void, notice: (line: stri
       let lastPhase = ''
       const result = await run((detail) => {
         // Counts change many times a second; print only when the kind of work changes.
-        const phase = detail.replace(/\d+\/\d+/, '').replace(/, waiting for .*/, '').trim()
+        const phase = detail
+          .replace(/\d+\/\d+/, '')
+          .replace(/, waiting for .*/, '')
+          .trim()
         if (phase !== lastPhase) write(`  ${detail}`)
         lastPhase = phase
       })
@@ -48,5 +51,7 @@ export async function listrReporter(notice: (line: string) => void): Promise<Rep
 /** listr2 on a wide enough terminal, plain lines otherwise. */
 export async function chooseReporter(write: (line: string) => void, notice: (line: string) => void): Promise<Reporter> {
   // A terminal that reports no width (some CI wrappers) cannot hold a live task line.
-  return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40 ? listrReporter(notice) : plainReporter(write, notice)
+  return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40
+    ? listrReporter(notice)
+    : plainReporter(write, notice)
 }

@@ -54,7 +54,10 @@ export async function readRecord(client: KubeClient, addon: AddonName): Promise<
 
 /** Every addon record of the cluster, with one LIST. */
 export async function listRecords(client: KubeClient): Promise<AddonRecord[]> {
-  const objects = await client.list('v1', 'ConfigMap', {labelSelector: `${RECORD_LABEL}=true`, namespace: RECORD_NAMESPACE})
+  const objects = await client.list('v1', 'ConfigMap', {
+    labelSelector: `${RECORD_LABEL}=true`,
+    namespace: RECORD_NAMESPACE,
+  })
   return objects.map(parseRecord).filter((record): record is AddonRecord => record !== undefined)
 }
 
@@ -66,8 +69,12 @@ export function applySetId(name: string, namespace = RECORD_NAMESPACE): string {
 
 export function recordObject(record: AddonRecord): KubeObject {
   const name = recordName(record.repository, record.addon)
-  const groupKinds = [...new Set(record.objects.map((o) => (groupOf(o.apiVersion) ? `${o.kind}.${groupOf(o.apiVersion)}` : o.kind)))].sort()
-  const namespaces = [...new Set(record.objects.map((o) => o.namespace).filter((ns): ns is string => !!ns && ns !== RECORD_NAMESPACE))].sort()
+  const groupKinds = [
+    ...new Set(record.objects.map((o) => (groupOf(o.apiVersion) ? `${o.kind}.${groupOf(o.apiVersion)}` : o.kind))),
+  ].sort()
+  const namespaces = [
+    ...new Set(record.objects.map((o) => o.namespace).filter((ns): ns is string => !!ns && ns !== RECORD_NAMESPACE)),
+  ].sort()
   return {
     apiVersion: 'v1',
     data: {

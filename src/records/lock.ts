@@ -28,7 +28,8 @@ export interface LockOptions {
   leaseSeconds?: number
 }
 
-const leaseSecondsFrom = (options: LockOptions) => options.leaseSeconds ?? (Number(process.env.MK8S_LOCK_LEASE_SECONDS) || DEFAULT_LEASE_SECONDS)
+const leaseSecondsFrom = (options: LockOptions) =>
+  options.leaseSeconds ?? (Number(process.env.MK8S_LOCK_LEASE_SECONDS) || DEFAULT_LEASE_SECONDS)
 
 /**
  * One enable or disable at a time per cluster: a coordination.k8s.io Lease held while mk8s changes addons and
@@ -59,15 +60,22 @@ export class ClusterLock {
   private async tryAcquire(): Promise<LeaseSpec | undefined> {
     const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE}
     const current = await this.client.get(ref)
-    const spec: LeaseSpec = {acquireTime: nowMicro(), holderIdentity: this.holder, leaseDurationSeconds: this.leaseSeconds, renewTime: nowMicro()}
+    const spec: LeaseSpec = {
+      acquireTime: nowMicro(),
+      holderIdentity: this.holder,
+      leaseDurationSeconds: this.leaseSeconds,
+      renewTime: nowMicro(),
+    }
     try {
       if (!current) this.lease = await this.client.create(this.leaseObject(spec))
-      else if (expired(current.spec as LeaseSpec, this.leaseSeconds)) this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
+      else if (expired(current.spec as LeaseSpec, this.leaseSeconds))
+        this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
       else return current.spec as LeaseSpec
       return undefined
     } catch (error) {
       // Another mk8s created or took the lease between our read and write: it holds it now.
-      if (error instanceof ApiError && (error.code === 409 || error.code === 422)) return {holderIdentity: 'another mk8s'}
+      if (error instanceof ApiError && (error.code === 409 || error.code === 422))
+        return {holderIdentity: 'another mk8s'}
       throw error
     }
   }
@@ -84,7 +92,11 @@ export class ClusterLock {
       if (Date.now() >= deadline) {
         throw new UserError(
           `Another mk8s is enabling or disabling addons on this cluster (lease ${RECORD_NAMESPACE}/${LOCK_NAME} held by ${held.holderIdentity}, renewed ${held.renewTime ?? 'never'})`,
-          {suggestions: [`Try again when it has finished; a holder that stopped renewing is taken over after ${this.leaseSeconds}s`]},
+          {
+            suggestions: [
+              `Try again when it has finished; a holder that stopped renewing is taken over after ${this.leaseSeconds}s`,
+            ],
+          },
         )
       }
 
@@ -98,7 +110,10 @@ export class ClusterLock {
   private async renew(): Promise<void> {
     if (!this.lease) return
     try {
-      this.lease = await this.client.replace({...this.lease, spec: {...(this.lease.spec as LeaseSpec), renewTime: nowMicro()}})
+      this.lease = await this.client.replace({
+        ...this.lease,
+        spec: {...(this.lease.spec as LeaseSpec), renewTime: nowMicro()},
+      })
     } catch {
       // A missed renewal only shortens the lease; the next one retries.
     }
@@ -109,10 +124,12 @@ export class ClusterLock {
     if (!this.lease) return
     const lease = this.lease
     this.lease = undefined
-    await this.client.delete(
-      {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE},
-      {resourceVersion: lease.metadata.resourceVersion},
-    ).catch(() => {})
+    await this.client
+      .delete(
+        {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE},
+        {resourceVersion: lease.metadata.resourceVersion},
+      )
+      .catch(() => {})
   }
 }
 

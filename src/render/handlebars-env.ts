@@ -42,7 +42,9 @@ export function handlebars(): typeof Handlebars {
     and: (...values: unknown[]) => args(values).every(Boolean),
     b64enc: (value: unknown) => Buffer.from(String(value ?? '')).toString('base64'),
     default: (value: unknown, fallback: unknown) =>
-      value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0) ? fallback : value,
+      value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)
+        ? fallback
+        : value,
     eq: (a: unknown, b: unknown) => a === b,
     ge: compare((d) => d >= 0),
     gt: compare((d) => d > 0),

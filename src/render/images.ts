@@ -49,12 +49,18 @@ export interface ImageOverrides {
 export function parseImageFlags(images: string[] = [], mirrors: string[] = []): ImageOverrides {
   return {
     images: Object.fromEntries(pairs(images, '--image', 'key=image-reference')),
-    registryMirrors: Object.fromEntries(pairs(mirrors, '--registry-mirror', 'registry=mirror (for example docker.io=mirror.local:5000)')),
+    registryMirrors: Object.fromEntries(
+      pairs(mirrors, '--registry-mirror', 'registry=mirror (for example docker.io=mirror.local:5000)'),
+    ),
   }
 }
 
 /** The addon's images after `--image key=ref` overrides and `--registry-mirror from=to` rewrites. */
-export function resolveImages(addonId: string, defaults: Record<string, string>, overrides: ImageOverrides): Record<string, string> {
+export function resolveImages(
+  addonId: string,
+  defaults: Record<string, string>,
+  overrides: ImageOverrides,
+): Record<string, string> {
   const resolved = {...defaults}
   for (const [key, ref] of Object.entries(overrides.images ?? {})) {
     if (!(key in defaults)) {

@@ -60,7 +60,11 @@ export async function compileAddonTemplates(addon: DeclarativeAddon): Promise<Pr
     try {
       handlebars().precompile(text, {strict: true})
     } catch (error) {
-      problems.push({file, line: lineOfHandlebarsError(error as Error), message: shortHandlebarsMessage(error as Error)})
+      problems.push({
+        file,
+        line: lineOfHandlebarsError(error as Error),
+        message: shortHandlebarsMessage(error as Error),
+      })
     }
   }
 
@@ -118,7 +122,11 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
       }
 
       for (const image of podSpecImages(object)) {
-        if (!allowed.has(image)) found.push({index, message: `image ${image} of ${object.kind}/${object.metadata.name} has no key in addon.yaml images`})
+        if (!allowed.has(image))
+          found.push({
+            index,
+            message: `image ${image} of ${object.kind}/${object.metadata.name} has no key in addon.yaml images`,
+          })
       }
 
       rendered.push({object, template: relative(addon.dir, file)})

@@ -128,7 +128,12 @@ export class AddonService {
           break
         }
 
-        const result = await this.enableOne(addon, {...options, lock}, request, request && hasInputs ? values : undefined)
+        const result = await this.enableOne(
+          addon,
+          {...options, lock},
+          request,
+          request && hasInputs ? values : undefined,
+        )
         results.push(result)
         if (result.status === 'failed') break
       }
@@ -139,9 +144,14 @@ export class AddonService {
   async disable(options: ChangeOptions): Promise<ChangeResult> {
     // An addon stays disableable after its repository is removed: its record says what to delete.
     const records = await listRecords(this.client)
-    const recorded = records.map(
-      (r): AddonEntry => ({architectures: [], checkStatus: '', description: '', name: r.addon, repository: r.repository, version: r.version}),
-    )
+    const recorded = records.map((r): AddonEntry => ({
+      architectures: [],
+      checkStatus: '',
+      description: '',
+      name: r.addon,
+      repository: r.repository,
+      version: r.version,
+    }))
     const {missing, targets} = this.requests(options.tokens, recorded)
     const results: AddonResult[] = this.notFound(missing, 'disable')
     await this.withLock(options, async (lock) => {
@@ -188,7 +198,8 @@ export class AddonService {
     const targets: {entry: AddonEntry; request: AddonRequest}[] = []
     for (const request of requests) {
       const entry =
-        this.catalog.find(request) ?? recorded.find((r) => r.name === request.name && r.repository === request.repository)
+        this.catalog.find(request) ??
+        recorded.find((r) => r.name === request.name && r.repository === request.repository)
       if (entry) targets.push({entry, request})
       else missing.push(request)
     }
@@ -230,7 +241,11 @@ export class AddonService {
     plan.desired.objects = plan.refs
     if (record && (await this.unchanged(record, plan))) return this.alreadyEnabled(result, record)
     if (options.dryRun === 'server') {
-      await applyObjects(this.client, plan.objects, {dryRun: true, force: options.forceConflicts, timeoutMs: options.timeoutMs})
+      await applyObjects(this.client, plan.objects, {
+        dryRun: true,
+        force: options.forceConflicts,
+        timeoutMs: options.timeoutMs,
+      })
       return result('planned', {objects: plan.refs, pruned: staleMembers(record, plan.refs)})
     }
 
@@ -264,7 +279,12 @@ export class AddonService {
       images: request ? options.imageOverrides?.images : undefined,
       registryMirrors: options.imageOverrides?.registryMirrors,
     }
-    const inputs = inputsOverRecord(record, {args: request?.args, imageOverrides, set: request ? options.set : undefined, values})
+    const inputs = inputsOverRecord(record, {
+      args: request?.args,
+      imageOverrides,
+      set: request ? options.set : undefined,
+      values,
+    })
     const plan = await planAddon(addon, inputs, this.cluster)
     const setId = addonSetId(addon.entry)
     const objects = plan.objects.map(({object}) => withMembership(object, setId))
@@ -302,15 +322,22 @@ export class AddonService {
       // The record lists old and new members while applying, so an interrupted enable can always be finished or undone.
       await this.writeRecord({...plan.desired, objects: [...stale, ...plan.refs], state: 'applying'})
       const progress: ApplyProgress = {applied: (done, total, phase) => update(`applying ${done}/${total} (${phase})`)}
-      await applyObjects(this.client, plan.objects, {force: options.forceConflicts, progress, timeoutMs: options.timeoutMs})
+      await applyObjects(this.client, plan.objects, {
+        force: options.forceConflicts,
+        progress,
+        timeoutMs: options.timeoutMs,
+      })
       result.lap('apply')
       if (options.wait !== false) {
         const targets = plan.readyTargets
-        const waited = targets ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref))) : plan.refs
+        const waited = targets
+          ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref)))
+          : plan.refs
         await waitReady(this.client, waited, {
           labelSelector: `${PART_OF}=${plan.setId}`,
           progress: {
-            ready: (done, total, waitingFor) => update(`ready ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
+            ready: (done, total, waitingFor) =>
+              update(`ready ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
           },
           timeoutMs: options.timeoutMs,
         })
@@ -366,7 +393,8 @@ export class AddonService {
     try {
       return await this.reporter.step(`Disable ${id}`, async (update) => {
         await deleteObjects(this.client, current.objects, {
-          progress: (done, total, waitingFor) => update(`deleted ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
+          progress: (done, total, waitingFor) =>
+            update(`deleted ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
           timeoutMs: options.timeoutMs,
         })
         result.lap('delete')
@@ -400,7 +428,8 @@ export function describeResult(result: AddonResult): string {
     }
 
     case 'planned': {
-      if (result.action === 'disable') return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}`
+      if (result.action === 'disable')
+        return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}`
       const prune = result.pruned.length > 0 ? ` and prune ${result.pruned.map(describeRef).join(', ')}` : ''
       return `Would apply ${plural(result.objects.length, 'object')} for ${result.addon}${prune}`
     }

@@ -39,7 +39,8 @@ export async function lintRepository(options: {kubeVersion?: string; path: strin
   const knownIds = new Set(catalog.available().map(addonId))
   const knownNames = new Set([...ownNames, ...catalog.available().map((e) => e.name)])
   // The name the repository will be added under is not known here, so `anyname/x` is accepted for its own addon x.
-  const resolvable = (ref: string) => (ref.includes('/') ? knownIds.has(ref) || ownNames.has(ref.split('/')[1]) : knownNames.has(ref))
+  const resolvable = (ref: string) =>
+    ref.includes('/') ? knownIds.has(ref) || ownNames.has(ref.split('/')[1]) : knownNames.has(ref)
   const addons: LintedAddon[] = []
   for (const addon of loaded) {
     const id = addonId(addon.entry)
@@ -50,7 +51,11 @@ export async function lintRepository(options: {kubeVersion?: string; path: strin
 
     for (const ref of addon.definition.requires ?? []) {
       if (!resolvable(ref)) {
-        problems.push({field: 'requires', file: join(addon.dir, 'addon.yaml'), message: `${ref} is not an addon of ${name} or a bundled repository`})
+        problems.push({
+          field: 'requires',
+          file: join(addon.dir, 'addon.yaml'),
+          message: `${ref} is not an addon of ${name} or a bundled repository`,
+        })
       }
     }
 
@@ -61,7 +66,11 @@ export async function lintRepository(options: {kubeVersion?: string; path: strin
   return {addons, problems}
 }
 
-async function renderDefaults(addon: DeclarativeAddon, kubeVersion: string, problems: Problem[]): Promise<number | undefined> {
+async function renderDefaults(
+  addon: DeclarativeAddon,
+  kubeVersion: string,
+  problems: Problem[],
+): Promise<number | undefined> {
   let objects: number | undefined
   for (const arch of addon.definition.architectures ?? addon.entry.architectures) {
     try {
@@ -91,7 +100,8 @@ export async function scaffoldAddon(options: {name: string; repo?: string}): Pro
   const indexFile = join(repo, ADDONS_FILE)
   const indexText = await readFile(indexFile, 'utf8').catch(() => undefined)
   const document = parseDocument(
-    indexText ?? `# yaml-language-server: $schema=${schemaUrl('addons-file')}\nmicrok8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`,
+    indexText ??
+      `# yaml-language-server: $schema=${schemaUrl('addons-file')}\nmicrok8s-addons:\n  description: "${basename(repo)} addons"\n  addons: []\n`,
   )
   const list = document.getIn(['microk8s-addons', 'addons'])
   if (!isSeq(list)) throw new UserError(`${indexFile}: microk8s-addons.addons is not a list`)
@@ -115,7 +125,10 @@ export async function scaffoldAddon(options: {name: string; repo?: string}): Pro
   for (const template of await readdir(join(templatesDir, 'addon'))) {
     const source = await readFile(join(templatesDir, 'addon', template), 'utf8')
     const target = join(dir, template.replace(/\.hbs$/, '').replace(/^manifests\.yaml$/, 'manifests.yaml.hbs'))
-    await writeFile(target, handlebars().compile(source, {noEscape: true, strict: true})({description, name, schema: schemaUrl('addon')}))
+    await writeFile(
+      target,
+      handlebars().compile(source, {noEscape: true, strict: true})({description, name, schema: schemaUrl('addon')}),
+    )
     files.push(target)
   }
 

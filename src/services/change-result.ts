@@ -2,13 +2,7 @@ import type {PendingObject} from '../kube/engine.js'
 import type {KubeObject, ObjectRef} from '../kube/types.js'
 
 export type AddonStatus =
-  | 'already-disabled'
-  | 'already-enabled'
-  | 'disabled'
-  | 'enabled'
-  | 'failed'
-  | 'not-found'
-  | 'planned'
+  'already-disabled' | 'already-enabled' | 'disabled' | 'enabled' | 'failed' | 'not-found' | 'planned'
 
 export interface AddonResult {
   action: 'disable' | 'enable'
@@ -29,7 +23,10 @@ export interface ChangeResult {
   ok: boolean
 }
 
-type Build = ((status: AddonStatus, fields?: Partial<Omit<AddonResult, 'action' | 'addon' | 'status'>>) => AddonResult) & {
+type Build = ((
+  status: AddonStatus,
+  fields?: Partial<Omit<AddonResult, 'action' | 'addon' | 'status'>>,
+) => AddonResult) & {
   lap(phase: string): void
 }
 

@@ -57,11 +57,19 @@ export async function diffAddon(options: {
   const record = await readRecord(client, addon.entry)
   const plan = await planAddon(
     addon,
-    inputsOverRecord(record, {args: requests[0].args, imageOverrides: options.imageOverrides, set: options.set, values}),
+    inputsOverRecord(record, {
+      args: requests[0].args,
+      imageOverrides: options.imageOverrides,
+      set: options.set,
+      values,
+    }),
     cluster,
   )
   const id = addonSetId(addon.entry)
-  const objects = await normalizeNamespaces(client, plan.objects.map(({object}) => withMembership(object, id)))
+  const objects = await normalizeNamespaces(
+    client,
+    plan.objects.map(({object}) => withMembership(object, id)),
+  )
   const changes: ObjectDiff[] = []
   let unchanged = 0
   await parallel(objects, 16, async (object) => {
@@ -71,7 +79,14 @@ export async function diffAddon(options: {
     const before = comparable(live)
     const after = comparable(desired)
     if (before === after) unchanged++
-    else changes.push({change: live ? 'update' : 'create', patch: createTwoFilesPatch(`live/${describeRef(ref)}`, `mk8s/${describeRef(ref)}`, before, after, '', '', {context: 3}), ref})
+    else
+      changes.push({
+        change: live ? 'update' : 'create',
+        patch: createTwoFilesPatch(`live/${describeRef(ref)}`, `mk8s/${describeRef(ref)}`, before, after, '', '', {
+          context: 3,
+        }),
+        ref,
+      })
   })
   const rendered = new Set(objects.map((o) => refKey(refOf(o))))
   for (const ref of record?.objects ?? []) if (!rendered.has(refKey(ref))) changes.push({change: 'prune', ref})

@@ -11,7 +11,9 @@ export interface AddonListing {
 }
 
 /** The available addons with their kind, without parsing every addon.yaml. */
-export async function listAddons(options: {repository?: string} = {}): Promise<{addons: AddonListing[]; warnings: string[]}> {
+export async function listAddons(
+  options: {repository?: string} = {},
+): Promise<{addons: AddonListing[]; warnings: string[]}> {
   const catalog = await AddonCatalog.load()
   if (options.repository && !catalog.repository(options.repository)) {
     throw new UserError(`Error: repository '${options.repository}' does not exist`)

@@ -25,7 +25,8 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
   const catalog = await AddonCatalog.load({arch: options.arch})
   const arch = options.arch ?? catalog.arch
   const {notices, requests} = catalog.parse(options.tokens, arch)
-  if (requests.length !== 1) throw new UserError(`render takes one addon; got ${requests.map((r) => r.name).join(', ')}`)
+  if (requests.length !== 1)
+    throw new UserError(`render takes one addon; got ${requests.map((r) => r.name).join(', ')}`)
   const addon = await declarativeAddon(catalog, requests[0], arch)
   const values = await readValuesFiles(options.valuesFiles)
   const plan = await planAddon(
@@ -39,7 +40,5 @@ export async function renderOffline(options: RenderOptions): Promise<RenderResul
 /** Multi-document YAML with a `# Source:` line per object, as `helm template` prints. */
 export function formatManifests(plan: AddonPlan): string {
   const id = addonId(plan.addon.entry)
-  return plan.objects
-    .map(({object, template}) => `---\n# Source: ${id}/${template}\n${dumpYaml(object)}`)
-    .join('')
+  return plan.objects.map(({object, template}) => `---\n# Source: ${id}/${template}\n${dumpYaml(object)}`).join('')
 }

@@ -21,7 +21,6 @@ export interface RepositorySummary {
   source: string
 }
 
-
 /** Adds, removes, updates and lists addon repositories; user repositories are git clones under $MK8S_HOME. */
 export class RepoService {
   private readonly env: NodeJS.ProcessEnv
@@ -31,7 +30,8 @@ export class RepoService {
     this.env = options.env ?? process.env
     const run = options.runner ?? runProcess
     // git must never prompt: a URL that asks for credentials fails at once instead of waiting on a closed stdin.
-    this.run = (command, args, runOptions = {}) => run(command, args, {...runOptions, env: {GIT_TERMINAL_PROMPT: '0', ...runOptions.env}})
+    this.run = (command, args, runOptions = {}) =>
+      run(command, args, {...runOptions, env: {GIT_TERMINAL_PROMPT: '0', ...runOptions.env}})
   }
 
   private get root(): string {
@@ -62,7 +62,9 @@ export class RepoService {
     this.checkName(name, 'replaced')
     const target = join(this.root, name)
     if ((await pathExists(target)) && !options.force) {
-      throw new UserError(`Error: repository '${name}' already exists!`, {suggestions: ['Use the --force flag to overwrite it']})
+      throw new UserError(`Error: repository '${name}' already exists!`, {
+        suggestions: ['Use the --force flag to overwrite it'],
+      })
     }
 
     await mkdir(this.root, {recursive: true})
@@ -95,11 +97,17 @@ export class RepoService {
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     const head = async () => (await this.run('git', ['rev-parse', 'HEAD'], {cwd: target})).stdout.trim()
     const before = await head()
-    const onBranch = await this.run('git', ['symbolic-ref', '-q', 'HEAD'], {cwd: target}).then(() => true, () => false)
+    const onBranch = await this.run('git', ['symbolic-ref', '-q', 'HEAD'], {cwd: target}).then(
+      () => true,
+      () => false,
+    )
     if (!onBranch) {
-      throw new UserError(`Error: repository '${name}' is pinned to a tag or commit (${before.slice(0, 7)}), so there is nothing to pull`, {
-        suggestions: [`Move it with: mk8s addons repo add ${name} <source> --reference <ref> --force`],
-      })
+      throw new UserError(
+        `Error: repository '${name}' is pinned to a tag or commit (${before.slice(0, 7)}), so there is nothing to pull`,
+        {
+          suggestions: [`Move it with: mk8s addons repo add ${name} <source> --reference <ref> --force`],
+        },
+      )
     }
 
     await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target})
@@ -109,10 +117,7 @@ export class RepoService {
     } catch (error) {
       await this.run('git', ['reset', '--hard', '--quiet', before], {cwd: target})
       if (error instanceof ValidationError) {
-        throw new ValidationError(
-          `${error.message}\nRolling back repository ${name} to ${before.slice(0, 7)}`,
-          [],
-        )
+        throw new ValidationError(`${error.message}\nRolling back repository ${name} to ${before.slice(0, 7)}`, [])
       }
 
       throw error
@@ -132,7 +137,9 @@ export class RepoService {
             const url = (await this.run('git', ['remote', 'get-url', 'origin'], {cwd: repo.dir})).stdout.trim()
             const sha = (await this.run('git', ['rev-parse', 'HEAD'], {cwd: repo.dir})).stdout.trim()
             source = `${url}@${sha.slice(0, 6)}`
-          } catch {}
+          } catch {
+            // Not a git clone (copied by hand): listed without a source.
+          }
         }
 
         const addons = repo.entries.filter((entry) => entry.architectures.includes(catalog.arch)).length

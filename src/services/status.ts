@@ -47,7 +47,11 @@ const CHECK_STATUS_KINDS: [string, string, string][] = [
  * Hook addons have no record: like MicroK8s, an addon is enabled when its check_status is a substring of a
  * `kind/name` line of the cluster's objects, or else names a file (with ${VAR}s expanded) that exists.
  */
-async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
+async function hookAddonsEnabled(
+  client: KubeClient,
+  entries: AddonEntry[],
+  env: NodeJS.ProcessEnv,
+): Promise<Set<string>> {
   if (entries.length === 0) return new Set()
   const lines = (
     await Promise.all(
@@ -69,14 +73,21 @@ async function hookAddonsEnabled(client: KubeClient, entries: AddonEntry[], env:
 }
 
 /** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
-export async function clusterStatus(options: {catalog: AddonCatalog; client: KubeClient; env?: NodeJS.ProcessEnv}): Promise<ClusterStatus> {
+export async function clusterStatus(options: {
+  catalog: AddonCatalog
+  client: KubeClient
+  env?: NodeJS.ProcessEnv
+}): Promise<ClusterStatus> {
   const {catalog, client, env = process.env} = options
   const serverVersion = await client.serverVersion()
   const records = await listRecords(client)
   const available = catalog.available()
   const kinds = await Promise.all(available.map((entry) => catalog.kindOf(entry)))
   const hookEntries = available.filter((_, i) => kinds[i] === 'hook')
-  const [health, hooksEnabled] = await Promise.all([membersHealth(client, records), hookAddonsEnabled(client, hookEntries, env)])
+  const [health, hooksEnabled] = await Promise.all([
+    membersHealth(client, records),
+    hookAddonsEnabled(client, hookEntries, env),
+  ])
   const byId = new Map(records.map((r) => [recordId(r), r]))
   const entries = new Map<string, AddonEntry | AddonRecord>(available.map((e) => [addonId(e), e]))
   // An addon enabled from a repository that is gone since is still enabled.
@@ -84,7 +95,12 @@ export async function clusterStatus(options: {catalog: AddonCatalog; client: Kub
   const addons = [...entries.entries()].map(([id, entry]): AddonState => {
     const record = byId.get(id)
     const name = 'name' in entry ? entry.name : entry.addon
-    const base = {description: 'description' in entry ? entry.description : '', name, repository: entry.repository, version: record?.version ?? entry.version}
+    const base = {
+      description: 'description' in entry ? entry.description : '',
+      name,
+      repository: entry.repository,
+      version: record?.version ?? entry.version,
+    }
     if (hooksEnabled.has(id)) return {...base, status: 'enabled'}
     if (!record) return {...base, status: 'disabled'}
     return {...base, ...health.get(id)!, status: 'enabled'}
@@ -93,7 +109,10 @@ export async function clusterStatus(options: {catalog: AddonCatalog; client: Kub
   return {addons, running: true, server: client.server, serverVersion}
 }
 
-async function membersHealth(client: KubeClient, records: AddonRecord[]): Promise<Map<string, {health: Health; issues: string[]}>> {
+async function membersHealth(
+  client: KubeClient,
+  records: AddonRecord[],
+): Promise<Map<string, {health: Health; issues: string[]}>> {
   const ids = records.map((r) => addonSetId({name: r.addon, repository: r.repository}))
   const live = await readinessMap(
     client,
@@ -131,9 +150,15 @@ export async function waitClusterReady(options: {client: KubeClient; timeoutMs: 
   for (;;) {
     try {
       const nodes = await client.list('v1', 'Node')
-      const ready = nodes.some((n) => ((n.status as {conditions?: {status: string; type: string}[]})?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'))
+      const ready = nodes.some((n) =>
+        ((n.status as {conditions?: {status: string; type: string}[]})?.conditions ?? []).some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        ),
+      )
       if (ready) return true
-    } catch {}
+    } catch {
+      // Not reachable yet: waiting for it is the point.
+    }
 
     if (Date.now() >= deadline) return false
     await sleep(2000)

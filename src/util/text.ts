@@ -6,7 +6,10 @@ export const kebabCase = (name: string): string => name.replaceAll(/[A-Z]/g, (c)
 
 /** Expands `${VAR}` and `$VAR` as a shell would, an unset variable becoming empty. */
 export function expandVariables(text: string, env: NodeJS.ProcessEnv): string {
-  return text.replaceAll(/\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)/g, (_, braced?: string, bare?: string) => env[(braced ?? bare)!] ?? '')
+  return text.replaceAll(
+    /\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)/g,
+    (_, braced?: string, bare?: string) => env[(braced ?? bare)!] ?? '',
+  )
 }
 
 /** `repo/name` or a bare `name`: the repository part is undefined for a bare name. */

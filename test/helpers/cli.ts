@@ -25,12 +25,17 @@ export async function runMk8s(args: string[], env: NodeJS.ProcessEnv = {}): Prom
 }
 
 /** Starts the CLI in the background; `done` settles with its exit code and output. */
-export function spawnMk8s(args: string[], env: NodeJS.ProcessEnv = {}): {child: ChildProcess; done: Promise<CliResult>} {
+export function spawnMk8s(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): {child: ChildProcess; done: Promise<CliResult>} {
   const child = spawn(bin, args, {env: {...process.env, ...env}})
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))
   child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 : 1), stderr, stdout})))
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({code: code ?? (signal ? 128 : 1), stderr, stdout})),
+  )
   return {child, done}
 }

@@ -1,6 +1,20 @@
-import {ApiError, type ApplyOptions, type KubeClient, type KubeObject, type ListOptions, type ObjectRef} from '../../src/kube/types.js'
+import {
+  ApiError,
+  type ApplyOptions,
+  type KubeClient,
+  type KubeObject,
+  type ListOptions,
+  type ObjectRef,
+} from '../../src/kube/types.js'
 
-const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Namespace', 'Node', 'APIService'])
+const CLUSTER_SCOPED = new Set([
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'Namespace',
+  'Node',
+  'APIService',
+])
 
 /** matches `k=v` and `k in (a,b)` selectors, joined by commas outside parentheses. */
 function matches(labels: Record<string, string> = {}, selector?: string): boolean {
@@ -29,7 +43,7 @@ export class FakeKubeClient implements KubeClient {
   }
 
   private key(ref: ObjectRef): string {
-    return `${ref.apiVersion}|${ref.kind}|${CLUSTER_SCOPED.has(ref.kind) ? '' : ref.namespace ?? ''}|${ref.name}`
+    return `${ref.apiVersion}|${ref.kind}|${CLUSTER_SCOPED.has(ref.kind) ? '' : (ref.namespace ?? '')}|${ref.name}`
   }
 
   async isNamespaced(_apiVersion: string, kind: string): Promise<boolean> {
@@ -46,7 +60,11 @@ export class FakeKubeClient implements KubeClient {
     const existing = this.objects.get(this.key({...object, ...object.metadata}))
     const stored: KubeObject = {
       ...structuredClone(object),
-      metadata: {...structuredClone(object.metadata), generation: (existing?.metadata.generation ?? 0) + 1, resourceVersion: String(++this.version)},
+      metadata: {
+        ...structuredClone(object.metadata),
+        generation: (existing?.metadata.generation ?? 0) + 1,
+        resourceVersion: String(++this.version),
+      },
       ...(existing?.status ? {status: existing.status} : {}),
     }
     if (options.dryRun) return stored

@@ -28,7 +28,13 @@ export function git(dir: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
-    env: {...process.env, GIT_AUTHOR_EMAIL: 't@e.st', GIT_AUTHOR_NAME: 't', GIT_COMMITTER_EMAIL: 't@e.st', GIT_COMMITTER_NAME: 't'},
+    env: {
+      ...process.env,
+      GIT_AUTHOR_EMAIL: 't@e.st',
+      GIT_AUTHOR_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@e.st',
+      GIT_COMMITTER_NAME: 't',
+    },
   }).trim()
 }
 
@@ -46,7 +52,10 @@ export function gitRepo(files: Record<string, string>): string {
 }
 
 /** A hook repository made from a real MicroK8s addons.yaml, with executable enable/disable hooks for each addon. */
-export function upstreamHookRepo(fixture: 'community-addons.yaml' | 'core-addons.yaml'): {dir: string; names: Record<string, string[]>} {
+export function upstreamHookRepo(fixture: 'community-addons.yaml' | 'core-addons.yaml'): {
+  dir: string
+  names: Record<string, string[]>
+} {
   const text = readFileSync(join(upstreamFixtures, fixture), 'utf8')
   const addons = (parse(text) as {'microk8s-addons': {addons: {name: string; supported_architectures: string[]}[]}})[
     'microk8s-addons'
@@ -111,6 +120,7 @@ export function declarativeRepoFiles(overrides: Record<string, string> = {}, nam
       supported_architectures: [amd64, arm64, s390x, ppc64le]
 `,
   }
-  for (const [path, content] of Object.entries({...minimalAddon, ...overrides})) files[`addons/${name}/${path}`] = content
+  for (const [path, content] of Object.entries({...minimalAddon, ...overrides}))
+    files[`addons/${name}/${path}`] = content
   return files
 }

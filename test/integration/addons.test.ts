@@ -14,7 +14,9 @@ interface Ref {
   namespace?: string
 }
 
-function record(name = 'mk8s.core.dns'): {data: Record<string, string>; metadata: {labels: Record<string, string>}} | undefined {
+function record(
+  name = 'mk8s.core.dns',
+): {data: Record<string, string>; metadata: {labels: Record<string, string>}} | undefined {
   try {
     return kubectlJson(['get', 'configmap', name, '-n', 'kube-system'])
   } catch {
@@ -24,8 +26,18 @@ function record(name = 'mk8s.core.dns'): {data: Record<string, string>; metadata
 
 /** Every object of the recorded kinds that carries the addon's ApplySet label, cluster-scoped ones included. */
 function liveMembers(refs: Ref[], setId: string): string[] {
-  const kinds = [...new Set(refs.map((r) => `${r.kind}.${r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : ''}`.replace(/\.$/, '')))]
-  const list = kubectlJson<{items: {kind: string; metadata: {name: string; namespace?: string}}[]}>(['get', kinds.join(','), '-A', '-l', `applyset.kubernetes.io/part-of=${setId}`])
+  const kinds = [
+    ...new Set(
+      refs.map((r) => `${r.kind}.${r.apiVersion.includes('/') ? r.apiVersion.split('/')[0] : ''}`.replace(/\.$/, '')),
+    ),
+  ]
+  const list = kubectlJson<{items: {kind: string; metadata: {name: string; namespace?: string}}[]}>([
+    'get',
+    kinds.join(','),
+    '-A',
+    '-l',
+    `applyset.kubernetes.io/part-of=${setId}`,
+  ])
   return list.items.map((i) => `${i.kind}/${i.metadata.namespace ?? ''}/${i.metadata.name}`).sort()
 }
 
@@ -37,9 +49,17 @@ describe('enable, disable and status of dns', () => {
     expect(result.status).toBe('ok')
     expect(result.addons.map((a) => [a.addon, a.status])).toEqual([['core/dns', 'enabled']])
 
-    const deployment = kubectlJson<{status: {conditions: {status: string; type: string}[]}}>(['get', 'deployment', 'coredns', '-n', 'kube-system'])
+    const deployment = kubectlJson<{status: {conditions: {status: string; type: string}[]}}>([
+      'get',
+      'deployment',
+      'coredns',
+      '-n',
+      'kube-system',
+    ])
     expect(deployment.status.conditions.find((c) => c.type === 'Available')?.status).toBe('True')
-    expect(kubectlJson<{spec: {clusterIP: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).spec.clusterIP).toBe('10.152.183.10')
+    expect(
+      kubectlJson<{spec: {clusterIP: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).spec.clusterIP,
+    ).toBe('10.152.183.10')
 
     const rec = record()!
     const recorded = JSON.parse(rec.data.objects) as Ref[]
@@ -85,7 +105,8 @@ describe('enable, disable and status of dns', () => {
 
   it('reconfigures with new options and keeps them when enabled again without options', async () => {
     expect((await mk8s(['enable', 'dns:1.1.1.1'])).code).toBe(0)
-    const corefile = () => kubectlJson<{data: {Corefile: string}}>(['get', 'configmap', 'coredns', '-n', 'kube-system']).data.Corefile
+    const corefile = () =>
+      kubectlJson<{data: {Corefile: string}}>(['get', 'configmap', 'coredns', '-n', 'kube-system']).data.Corefile
     expect(corefile()).toContain('forward . 1.1.1.1\n')
     expect((await mk8s(['enable', 'dns'])).stdout).toContain('already enabled')
     expect(corefile()).toContain('forward . 1.1.1.1\n')
@@ -93,9 +114,19 @@ describe('enable, disable and status of dns', () => {
 
   it('stores image overrides in the record and reuses them', async () => {
     expect((await mk8s(['enable', 'dns', '--registry-mirror', 'docker.io=mirror.local:5000'])).code).toBe(0)
-    const image = () => kubectlJson<{spec: {template: {spec: {containers: {image: string}[]}}}}>(['get', 'deployment', 'coredns', '-n', 'kube-system']).spec.template.spec.containers[0].image
+    const image = () =>
+      kubectlJson<{spec: {template: {spec: {containers: {image: string}[]}}}}>([
+        'get',
+        'deployment',
+        'coredns',
+        '-n',
+        'kube-system',
+      ]).spec.template.spec.containers[0].image
     expect(image()).toBe('mirror.local:5000/coredns/coredns:1.14.3')
-    expect(JSON.parse(record()!.data.overrides)).toEqual({images: {}, registryMirrors: {'docker.io': 'mirror.local:5000'}})
+    expect(JSON.parse(record()!.data.overrides)).toEqual({
+      images: {},
+      registryMirrors: {'docker.io': 'mirror.local:5000'},
+    })
     const again = await mk8s(['enable', 'dns:8.8.8.8'])
     expect(again.code).toBe(0)
     expect(image()).toBe('mirror.local:5000/coredns/coredns:1.14.3')
@@ -108,18 +139,29 @@ describe('enable, disable and status of dns', () => {
     expect(pretty.stdout).toContain('  enabled:\n    dns                  # (core) CoreDNS\n')
     expect((await mk8s(['status', '--format', 'short'])).stdout).toContain('core/dns: enabled\n')
     expect((await mk8s(['status', '--addon', 'dns'])).stdout).toBe('enabled\n')
-    const json = JSON.parse((await mk8s(['status', '--format', 'json'])).stdout) as {addons: {health?: string; name: string; status: string}[]}
+    const json = JSON.parse((await mk8s(['status', '--format', 'json'])).stdout) as {
+      addons: {health?: string; name: string; status: string}[]
+    }
     expect(json.addons.find((a) => a.name === 'dns')).toMatchObject({health: 'ready', status: 'enabled'})
-    expect((await mk8s(['status', '--format', 'yaml'])).stdout).toMatch(/- description: CoreDNS\n {4}health: ready\n {4}name: dns\n {4}repository: core\n {4}status: enabled/)
+    expect((await mk8s(['status', '--format', 'yaml'])).stdout).toMatch(
+      /- description: CoreDNS\n {4}health: ready\n {4}name: dns\n {4}repository: core\n {4}status: enabled/,
+    )
   })
 
   it('reports a degraded addon when a member was deleted behind its back, and repairs it on enable', async () => {
     kubectl(['delete', 'service', 'kube-dns', '-n', 'kube-system'])
-    const status = JSON.parse((await mk8s(['status', '--format', 'json'])).stdout) as {addons: {health?: string; issues?: string[]; name: string}[]}
-    expect(status.addons.find((a) => a.name === 'dns')).toMatchObject({health: 'degraded', issues: ['Service kube-system/kube-dns is missing']})
+    const status = JSON.parse((await mk8s(['status', '--format', 'json'])).stdout) as {
+      addons: {health?: string; issues?: string[]; name: string}[]
+    }
+    expect(status.addons.find((a) => a.name === 'dns')).toMatchObject({
+      health: 'degraded',
+      issues: ['Service kube-system/kube-dns is missing'],
+    })
     const enable = await mk8s(['enable', 'dns'])
     expect(enable.stdout).toContain('Enabled core/dns')
-    expect(kubectlJson<{metadata: {name: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).metadata.name).toBe('kube-dns')
+    expect(
+      kubectlJson<{metadata: {name: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).metadata.name,
+    ).toBe('kube-dns')
   })
 
   it('diffs against the live objects: nothing for the same options, the Corefile line for new ones', async () => {
@@ -134,11 +176,21 @@ describe('enable, disable and status of dns', () => {
   })
 
   it('server-side dry runs change nothing', async () => {
-    const before = kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.metadata.resourceVersion}'])
+    const before = kubectl([
+      'get',
+      'configmap',
+      'coredns',
+      '-n',
+      'kube-system',
+      '-o',
+      'jsonpath={.metadata.resourceVersion}',
+    ])
     const {code, stdout} = await mk8s(['enable', 'dns:9.9.9.9', '--dry-run', 'server'])
     expect(code).toBe(0)
     expect(stdout).toContain('Would apply 6 objects for core/dns')
-    expect(kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.metadata.resourceVersion}'])).toBe(before)
+    expect(
+      kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.metadata.resourceVersion}']),
+    ).toBe(before)
   })
 
   it('waits for a Ready node with status --wait-ready', async () => {
@@ -156,7 +208,13 @@ describe('enable, disable and status of dns', () => {
     expect(stdout).toContain('Disabled core/dns: 6 objects deleted')
     expect(liveMembers(recorded, setId)).toEqual([])
     for (const ref of recorded) {
-      const args = ['get', `${ref.kind}${ref.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0]}` : ''}`, ref.name, '--ignore-not-found', ...(ref.namespace ? ['-n', ref.namespace] : [])]
+      const args = [
+        'get',
+        `${ref.kind}${ref.apiVersion.includes('/') ? `.${ref.apiVersion.split('/')[0]}` : ''}`,
+        ref.name,
+        '--ignore-not-found',
+        ...(ref.namespace ? ['-n', ref.namespace] : []),
+      ]
       expect(kubectl(args)).toBe('')
     }
 

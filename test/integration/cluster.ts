@@ -10,7 +10,11 @@ const state = () => JSON.parse(readFileSync(join(clusterDir, 'state.json'), 'utf
 
 /** kubectl of the harness against the test cluster; throws with kubectl's stderr on failure. */
 export function kubectl(args: string[], input?: string): string {
-  return execFileSync(join(state().bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe']})
+  return execFileSync(join(state().bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
 }
 
 export function kubectlJson<T = {items: Record<string, unknown>[]}>(args: string[]): T {

@@ -17,14 +17,18 @@ describe('failures a user can act on', () => {
     )
     const refused = await mk8s(['enable', 'dns:9.9.9.9'])
     expect(refused.code).toBe(1)
-    expect(refused.stderr).toContain('Conflict: cannot apply ConfigMap kube-system/coredns: conflict with "someone-else"')
+    expect(refused.stderr).toContain(
+      'Conflict: cannot apply ConfigMap kube-system/coredns: conflict with "someone-else"',
+    )
     expect(refused.stderr).toContain('.data.Corefile')
     expect(refused.stderr).toContain('Use --force-conflicts to take these fields over')
     noStack(refused.stderr)
 
     const forced = await mk8s(['enable', 'dns:9.9.9.9', '--force-conflicts'])
     expect(forced.code).toBe(0)
-    expect(kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.data.Corefile}'])).toContain('forward . 9.9.9.9')
+    expect(kubectl(['get', 'configmap', 'coredns', '-n', 'kube-system', '-o', 'jsonpath={.data.Corefile}'])).toContain(
+      'forward . 9.9.9.9',
+    )
     expect((await mk8s(['disable', 'dns'])).code).toBe(0)
   })
 
@@ -34,7 +38,9 @@ describe('failures a user can act on', () => {
     for (const args of [['status'], ['enable', 'dns'], ['disable', 'dns']]) {
       const {code, stderr, stdout} = await mk8s([...args, '--kubeconfig', broken])
       expect(code).toBe(1)
-      expect(`${stdout}${stderr}`).toContain('Cannot reach the Kubernetes API server at https://127.0.0.1:1 (connection refused)')
+      expect(`${stdout}${stderr}`).toContain(
+        'Cannot reach the Kubernetes API server at https://127.0.0.1:1 (connection refused)',
+      )
       noStack(stderr)
     }
   })
@@ -42,7 +48,9 @@ describe('failures a user can act on', () => {
   it('says in one line when RBAC denies the user', async () => {
     const original = readFileSync(apiserverArgsFile, 'utf8')
     try {
-      await editApiserverArgs((text) => text.replace('--authorization-mode=AlwaysAllow', '--authorization-mode=RBAC,Node'))
+      await editApiserverArgs((text) =>
+        text.replace('--authorization-mode=AlwaysAllow', '--authorization-mode=RBAC,Node'),
+      )
       kubectl(['create', 'serviceaccount', 'viewer', '-n', 'default'])
       const token = kubectl(['create', 'token', 'viewer', '-n', 'default']).trim()
       const ca = join(clusterDir, 'nodes', 'node-1', 'certs', 'ca.crt')
@@ -58,7 +66,9 @@ describe('failures a user can act on', () => {
       )
       const enable = await mk8s(['enable', 'dns', '--kubeconfig', limited])
       expect(enable.code).toBe(1)
-      expect(enable.stderr).toMatch(/^(Infer repository core for addon dns\n)?Forbidden: cannot read ConfigMap kube-system\/mk8s.core.dns: configmaps "mk8s.core.dns" is forbidden: User "system:serviceaccount:default:viewer"/)
+      expect(enable.stderr).toMatch(
+        /^(Infer repository core for addon dns\n)?Forbidden: cannot read ConfigMap kube-system\/mk8s.core.dns: configmaps "mk8s.core.dns" is forbidden: User "system:serviceaccount:default:viewer"/,
+      )
       noStack(enable.stderr)
     } finally {
       await editApiserverArgs(() => original)

@@ -5,8 +5,16 @@ import {readFileSync} from 'node:fs'
 
 describe('the test control plane', () => {
   it('runs three Ready kwok nodes with InternalIPs on loopback and no taints', () => {
-    const nodes = kubectlJson<{items: {metadata: {name: string}; spec: {taints?: unknown[]}; status: {addresses: {address: string; type: string}[]; conditions: {status: string; type: string}[]}}[]}>(['get', 'nodes'])
-    expect(nodes.items.map((n) => [n.metadata.name, n.status.addresses.find((a) => a.type === 'InternalIP')?.address])).toEqual([
+    const nodes = kubectlJson<{
+      items: {
+        metadata: {name: string}
+        spec: {taints?: unknown[]}
+        status: {addresses: {address: string; type: string}[]; conditions: {status: string; type: string}[]}
+      }[]
+    }>(['get', 'nodes'])
+    expect(
+      nodes.items.map((n) => [n.metadata.name, n.status.addresses.find((a) => a.type === 'InternalIP')?.address]),
+    ).toEqual([
       ['node-1', '127.0.0.2'],
       ['node-2', '127.0.0.3'],
       ['node-3', '127.0.0.4'],
@@ -19,9 +27,22 @@ describe('the test control plane', () => {
 
   it('rolls a Deployment out to Available on kwok nodes', async () => {
     kubectl(['create', 'namespace', 'harness-deploy'])
-    kubectl(['-n', 'harness-deploy', 'create', 'deployment', 'web', '--image=registry.k8s.io/pause:3.10', '--replicas=3'])
+    kubectl([
+      '-n',
+      'harness-deploy',
+      'create',
+      'deployment',
+      'web',
+      '--image=registry.k8s.io/pause:3.10',
+      '--replicas=3',
+    ])
     kubectl(['-n', 'harness-deploy', 'wait', '--for=condition=Available', 'deployment/web', '--timeout=60s'])
-    const pods = kubectlJson<{items: {spec: {nodeName: string}; status: {phase: string}}[]}>(['-n', 'harness-deploy', 'get', 'pods'])
+    const pods = kubectlJson<{items: {spec: {nodeName: string}; status: {phase: string}}[]}>([
+      '-n',
+      'harness-deploy',
+      'get',
+      'pods',
+    ])
     expect(pods.items).toHaveLength(3)
     expect(pods.items.every((p) => p.status.phase === 'Running' && p.spec.nodeName.startsWith('node-'))).toBe(true)
     kubectl(['delete', 'namespace', 'harness-deploy', '--wait=false'])
@@ -47,7 +68,12 @@ spec:
 `
     kubectl(['apply', '-f', '-'], crd)
     kubectl(['wait', '--for=condition=Established', 'crd/widgets.harness.mk8s.io', '--timeout=30s'])
-    await eventually(() => kubectl(['apply', '-f', '-'], 'apiVersion: harness.mk8s.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: default}\nspec: {size: 3, colour: blue}\n'))
+    await eventually(() =>
+      kubectl(
+        ['apply', '-f', '-'],
+        'apiVersion: harness.mk8s.io/v1\nkind: Widget\nmetadata: {name: w1, namespace: default}\nspec: {size: 3, colour: blue}\n',
+      ),
+    )
     const widget = kubectlJson<{spec: {colour: string; size: number}}>(['get', 'widget', 'w1', '-n', 'default'])
     expect(widget.spec).toEqual({colour: 'blue', size: 3})
     kubectl(['delete', 'crd', 'widgets.harness.mk8s.io'])
@@ -65,7 +91,9 @@ spec:
 
     expect(canI()).toBe('yes')
     try {
-      await editApiserverArgs((text) => text.replace('--authorization-mode=AlwaysAllow', '--authorization-mode=RBAC,Node'))
+      await editApiserverArgs((text) =>
+        text.replace('--authorization-mode=AlwaysAllow', '--authorization-mode=RBAC,Node'),
+      )
       expect(canI()).toBe('no')
     } finally {
       await editApiserverArgs(() => original)

@@ -49,7 +49,8 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
 `
 // Its pods need a node labelled mk8s-test=ready: it waits until a test labels one.
 const slow = {
-  'addons/slow/addon.yaml': 'name: slow\ndescription: Slow\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n',
+  'addons/slow/addon.yaml':
+    'name: slow\ndescription: Slow\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n',
   'addons/slow/slow.yaml.hbs': `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: slow, namespace: default}
@@ -85,7 +86,9 @@ describe('addon lifecycle', () => {
   it('prunes what a new addon version no longer renders', async () => {
     expect((await mk8s(['enable', 'it/shop'], env)).code).toBe(0)
     expect(kubectl(['get', 'configmap', 'shop-extra', '-n', 'shop', '-o', 'name']).trim()).toBe('configmap/shop-extra')
-    expect(kubectl(['get', 'clusterrole', 'shop-reader', '-o', 'name']).trim()).toBe('clusterrole.rbac.authorization.k8s.io/shop-reader')
+    expect(kubectl(['get', 'clusterrole', 'shop-reader', '-o', 'name']).trim()).toBe(
+      'clusterrole.rbac.authorization.k8s.io/shop-reader',
+    )
 
     writeTree(source, shop('2.0.0', ''))
     commitAll(source, 'shop 2.0.0 drops its ConfigMap and ClusterRole')
@@ -94,17 +97,24 @@ describe('addon lifecycle', () => {
     expect(code).toBe(0)
     const result = JSON.parse(stdout) as {addons: {pruned: {kind: string; name: string}[]; status: string}[]}
     expect(result.addons[0].status).toBe('enabled')
-    expect(result.addons[0].pruned.map((r) => `${r.kind}/${r.name}`).sort()).toEqual(['ClusterRole/shop-reader', 'ConfigMap/shop-extra'])
+    expect(result.addons[0].pruned.map((r) => `${r.kind}/${r.name}`).sort()).toEqual([
+      'ClusterRole/shop-reader',
+      'ConfigMap/shop-extra',
+    ])
     expect(kubectl(['get', 'configmap', 'shop-extra', '-n', 'shop', '--ignore-not-found'])).toBe('')
     expect(kubectl(['get', 'clusterrole', 'shop-reader', '--ignore-not-found'])).toBe('')
-    const recorded = JSON.parse(kubectlJson<{data: {objects: string}}>(['get', 'configmap', 'mk8s.it.shop', '-n', 'kube-system']).data.objects) as {kind: string}[]
+    const recorded = JSON.parse(
+      kubectlJson<{data: {objects: string}}>(['get', 'configmap', 'mk8s.it.shop', '-n', 'kube-system']).data.objects,
+    ) as {kind: string}[]
     expect(recorded.map((r) => r.kind)).toEqual(['Namespace', 'Deployment'])
   })
 
   it('on timeout names every pending object with its conditions and latest warning, and exits 1', async () => {
     const {code, stderr} = await mk8s(['enable', 'it/slow', '--timeout', '4s'], env)
     expect(code).toBe(1)
-    expect(stderr).toContain('Failed to enable it/slow:\nTimed out after 4s waiting for 1 object:\n  Deployment default/slow: 0 of 1 replicas available')
+    expect(stderr).toContain(
+      'Failed to enable it/slow:\nTimed out after 4s waiting for 1 object:\n  Deployment default/slow: 0 of 1 replicas available',
+    )
     expect(stderr).toMatch(/conditions: Available=False/)
     expect(stderr).toMatch(/last warning: Pod slow-[a-z0-9-]+: FailedScheduling/)
     expect(stderr).not.toMatch(/\n\s+at /)
@@ -117,7 +127,9 @@ describe('addon lifecycle', () => {
     try {
       const blocked = await mk8s(['disable', 'it/shop', '--timeout', '2s'], env)
       expect(blocked.code).toBe(1)
-      expect(blocked.stderr).toMatch(/Another mk8s is enabling or disabling addons on this cluster \(lease kube-system\/mk8s-addons held by .*\)/)
+      expect(blocked.stderr).toMatch(
+        /Another mk8s is enabling or disabling addons on this cluster \(lease kube-system\/mk8s-addons held by .*\)/,
+      )
       expect(kubectl(['get', 'deployment', 'shop', '-n', 'shop', '-o', 'name']).trim()).toBe('deployment.apps/shop')
 
       const waiting = startMk8s(['disable', 'it/shop', '--timeout', '60s'], env)
@@ -151,13 +163,16 @@ describe('addon lifecycle', () => {
   it('finishes an enable that was killed half-way when it is run again', async () => {
     const killed = startMk8s(['enable', 'it/slow', '--timeout', '120s'], env)
     await eventually(() => {
-      const state = kubectlJson<{data: {state: string}}>(['get', 'configmap', 'mk8s.it.slow', '-n', 'kube-system']).data.state
+      const state = kubectlJson<{data: {state: string}}>(['get', 'configmap', 'mk8s.it.slow', '-n', 'kube-system']).data
+        .state
       if (state !== 'applying') throw new Error(state)
       kubectl(['get', 'deployment', 'slow', '-n', 'default'])
     }, 30_000)
     killed.child.kill('SIGKILL')
     await killed.done
-    const status = JSON.parse((await mk8s(['status', '--format', 'json'], env)).stdout) as {addons: {health?: string; name: string; status: string}[]}
+    const status = JSON.parse((await mk8s(['status', '--format', 'json'], env)).stdout) as {
+      addons: {health?: string; name: string; status: string}[]
+    }
     expect(status.addons.find((a) => a.name === 'slow')).toMatchObject({health: 'progressing', status: 'enabled'})
 
     kubectl(['label', 'node', 'node-1', 'mk8s-test=ready', '--overwrite'])
@@ -165,7 +180,9 @@ describe('addon lifecycle', () => {
     expect(rerun.stderr).not.toContain('Failed')
     expect(rerun.code).toBe(0)
     expect(rerun.stdout).toContain('Enabled it/slow: 2 objects applied')
-    expect(kubectlJson<{data: {state: string}}>(['get', 'configmap', 'mk8s.it.slow', '-n', 'kube-system']).data.state).toBe('enabled')
+    expect(
+      kubectlJson<{data: {state: string}}>(['get', 'configmap', 'mk8s.it.slow', '-n', 'kube-system']).data.state,
+    ).toBe('enabled')
     expect((await mk8s(['disable', 'it/slow'], env)).code).toBe(0)
   })
 })

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {parseAddonArgs} from '../../src/addons/grammar.js'
-import {UserError} from '../../src/errors.js'
+import {type UserError} from '../../src/errors.js'
 
 // The repositories of MicroK8s's tests/unit/test_addons.py.
 const ADDONS = [
@@ -12,8 +12,7 @@ const ADDONS = [
   {name: 'conflict', repository: 'community'},
 ]
 
-const tuples = (tokens: string[]) =>
-  parseAddonArgs(tokens, ADDONS).requests.map((r) => [r.repository, r.name, r.args])
+const tuples = (tokens: string[]) => parseAddonArgs(tokens, ADDONS).requests.map((r) => [r.repository, r.name, r.args])
 
 function failure(tokens: string[], available = ADDONS, community?: Set<string>): UserError {
   try {
@@ -89,7 +88,9 @@ describe('parseAddonArgs (MicroK8s parse_xable_addon_args)', () => {
   })
 
   it('refuses colon arguments mixed with flag arguments', () => {
-    expect(failure(['addon1:x', '--flag']).message).toContain("Can't pass string arguments and flag arguments simultaneously!")
+    expect(failure(['addon1:x', '--flag']).message).toContain(
+      "Can't pass string arguments and flag arguments simultaneously!",
+    )
   })
 
   it('falls back to the unix form when every available addon is named (the strict-subset quirk)', () => {

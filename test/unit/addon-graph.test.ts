@@ -15,7 +15,13 @@ function lookup(graph: Record<string, string[]>): AddonLookup {
   })
   return {
     async load(e): Promise<Addon> {
-      return {definition: {description: '', name: e.name, requires: graph[e.name], version: '1'}, dir: '', entry: e, kind: 'declarative', manifests: []}
+      return {
+        definition: {description: '', name: e.name, requires: graph[e.name], version: '1'},
+        dir: '',
+        entry: e,
+        kind: 'declarative',
+        manifests: [],
+      }
     },
     resolve(ref, from) {
       const name = ref.replace(/^core\//, '')
@@ -27,7 +33,12 @@ function lookup(graph: Record<string, string[]>): AddonLookup {
 
 const order = async (graph: Record<string, string[]>, targets: string[]) => {
   const l = lookup(graph)
-  return (await resolveRequires(targets.map((t) => l.resolve(t, 'test')), l)).map((a) => addonId(a.entry))
+  return (
+    await resolveRequires(
+      targets.map((t) => l.resolve(t, 'test')),
+      l,
+    )
+  ).map((a) => addonId(a.entry))
 }
 
 describe('resolveRequires', () => {
@@ -48,6 +59,8 @@ describe('resolveRequires', () => {
   })
 
   it('reports an unknown requirement', async () => {
-    await expect(order({a: ['ghost']}, ['a'])).rejects.toThrow('Addon core/a requires ghost, which is not in any repository')
+    await expect(order({a: ['ghost']}, ['a'])).rejects.toThrow(
+      'Addon core/a requires ghost, which is not in any repository',
+    )
   })
 })

@@ -20,7 +20,12 @@ async function setup(overrides: string | Record<string, string> = {}) {
   client.onWrite = deploymentsBecomeAvailable
   const notices: string[] = []
   const service = async () =>
-    new AddonService({catalog: await AddonCatalog.load({env}), client, cluster, reporter: quietReporter((line) => notices.push(line))})
+    new AddonService({
+      catalog: await AddonCatalog.load({env}),
+      client,
+      cluster,
+      reporter: quietReporter((line) => notices.push(line)),
+    })
   return {client, notices, repos, service, source}
 }
 
@@ -53,7 +58,12 @@ describe('AddonService with a fake API server', () => {
     expect(changed.addons[0].status).toBe('enabled')
     expect((client.objects.get('apps/v1|Deployment|default|demo')!.spec as {replicas: number}).replicas).toBe(3)
 
-    writeTree(source, {'addons/demo/addon.yaml': declarativeRepoFiles()['addons/demo/addon.yaml'].replace('version: 1.0.0', 'version: 2.0.0')})
+    writeTree(source, {
+      'addons/demo/addon.yaml': declarativeRepoFiles()['addons/demo/addon.yaml'].replace(
+        'version: 1.0.0',
+        'version: 2.0.0',
+      ),
+    })
     const git = await import('node:child_process')
     git.execFileSync('git', ['rm', '-q', 'addons/demo/extra.yaml.hbs'], {cwd: source})
     commitAll(source, 'v2 drops extra')
@@ -76,9 +86,13 @@ describe('AddonService with a fake API server', () => {
   })
 
   it('waits only for the ready targets addon.yaml names', async () => {
-    const other = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other, namespace: default}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: "{{images.main}}"}]}\n'
+    const other =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other, namespace: default}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec: {containers: [{name: c, image: "{{images.main}}"}]}\n'
     const addonYaml = `${declarativeRepoFiles()['addons/demo/addon.yaml']}ready:\n  - {kind: Deployment, name: demo}\n`
-    for (const [files, expected] of [[{'extra.yaml.hbs': other}, 'failed'], [{'addon.yaml': addonYaml, 'extra.yaml.hbs': other}, 'enabled']] as const) {
+    for (const [files, expected] of [
+      [{'extra.yaml.hbs': other}, 'failed'],
+      [{'addon.yaml': addonYaml, 'extra.yaml.hbs': other}, 'enabled'],
+    ] as const) {
       const {client, service} = await setup(files)
       // Only demo ever becomes available; other stays unready.
       client.onWrite = (object) => {
@@ -114,10 +128,18 @@ describe('AddonService with a fake API server', () => {
     const files = {
       ...declarativeRepoFiles(),
       ...Object.fromEntries(
-        Object.entries(declarativeRepoFiles({'addon.yaml': `${declarativeRepoFiles()['addons/demo/addon.yaml'].replace('name: demo', 'name: app')}requires: [demo]\n`}, 'app')).filter(([path]) => path.startsWith('addons/app/')),
+        Object.entries(
+          declarativeRepoFiles(
+            {
+              'addon.yaml': `${declarativeRepoFiles()['addons/demo/addon.yaml'].replace('name: demo', 'name: app')}requires: [demo]\n`,
+            },
+            'app',
+          ),
+        ).filter(([path]) => path.startsWith('addons/app/')),
       ),
     }
-    files['addons.yaml'] += '    - {name: app, description: App, version: "1.0.0", check_status: deployment.apps/demo, supported_architectures: [amd64]}\n'
+    files['addons.yaml'] +=
+      '    - {name: app, description: App, version: "1.0.0", check_status: deployment.apps/demo, supported_architectures: [amd64]}\n'
     files['addons/app/deploy.yaml.hbs'] = files['addons/app/deploy.yaml.hbs'].replaceAll('demo', 'app')
     const home = tempDir('mk8s-home-')
     const env = {...process.env, MK8S_HOME: home}
@@ -125,11 +147,23 @@ describe('AddonService with a fake API server', () => {
     const client = new FakeKubeClient()
     client.onWrite = deploymentsBecomeAvailable
     const notices: string[] = []
-    const service = async () => new AddonService({catalog: await AddonCatalog.load({env}), client, cluster, reporter: quietReporter((line) => notices.push(line))})
+    const service = async () =>
+      new AddonService({
+        catalog: await AddonCatalog.load({env}),
+        client,
+        cluster,
+        reporter: quietReporter((line) => notices.push(line)),
+      })
     const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app']})
-    expect(first.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'enabled'], ['t/app', 'enabled']])
+    expect(first.addons.map((a) => [a.addon, a.status])).toEqual([
+      ['t/demo', 'enabled'],
+      ['t/app', 'enabled'],
+    ])
     const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app:2']})
-    expect(again.addons.map((a) => [a.addon, a.status])).toEqual([['t/demo', 'already-enabled'], ['t/app', 'enabled']])
+    expect(again.addons.map((a) => [a.addon, a.status])).toEqual([
+      ['t/demo', 'already-enabled'],
+      ['t/app', 'enabled'],
+    ])
     expect(notices).toContain('Addon t/demo is already enabled')
   })
 

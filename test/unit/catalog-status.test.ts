@@ -19,10 +19,14 @@ describe('AddonCatalog', () => {
       '    - {name: dns, description: d, version: "1", check_status: pod/coredns, supported_architectures: [amd64]}\n' +
         '    - {name: rbac, description: r, version: "1", check_status: x, supported_architectures: [amd64], confinement: strict}\n',
     )
-    for (const name of ['dns', 'rbac']) for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
+    for (const name of ['dns', 'rbac'])
+      for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
     await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'up', source: gitRepo(files)})
     const names = async (confinement: 'classic' | 'strict') =>
-      (await AddonCatalog.load({arch: 'amd64', confinement, env: {MK8S_HOME: home}})).available().filter((e) => e.repository === 'up').map((e) => e.name)
+      (await AddonCatalog.load({arch: 'amd64', confinement, env: {MK8S_HOME: home}}))
+        .available()
+        .filter((e) => e.repository === 'up')
+        .map((e) => e.name)
     expect(await names('strict')).toEqual(['dns', 'rbac'])
     expect(await names('classic')).toEqual(['dns'])
   })
@@ -32,7 +36,10 @@ describe('AddonCatalog', () => {
     const {dir, names} = upstreamHookRepo('core-addons.yaml')
     await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'up', source: dir})
     const catalog = await AddonCatalog.load({arch: 's390x', env: {MK8S_HOME: home}})
-    const listed = catalog.available().filter((e) => e.repository === 'up').map((e) => e.name)
+    const listed = catalog
+      .available()
+      .filter((e) => e.repository === 'up')
+      .map((e) => e.name)
     expect(listed).toEqual([...names.s390x].sort())
     expect(listed.length).toBeLessThan(names.amd64.length)
   })
@@ -56,11 +63,15 @@ describe('clusterStatus', () => {
         '    - {name: portainer, description: p, version: "1", check_status: "deployment.apps/portainer ", supported_architectures: [amd64]}\n' +
         '    - {name: ha, description: h, version: "1", check_status: "${SNAP_DATA}/ha-cluster", supported_architectures: [amd64]}\n',
     )
-    for (const name of ['storage', 'portainer', 'ha']) for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
+    for (const name of ['storage', 'portainer', 'ha'])
+      for (const hook of ['enable', 'disable']) files[`addons/${name}/${hook}`] = '#!/bin/sh\n'
     await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'hooks', source: gitRepo(files)})
     const client = new FakeKubeClient()
     for (const name of ['hostpath-provisioner', 'portainer-agent']) {
-      await client.apply({apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name, namespace: 'x'}}, {fieldManager: 't'})
+      await client.apply(
+        {apiVersion: 'apps/v1', kind: 'Deployment', metadata: {name, namespace: 'x'}},
+        {fieldManager: 't'},
+      )
     }
 
     const catalog = await AddonCatalog.load({arch: 'amd64', env: {MK8S_HOME: home}})
@@ -69,6 +80,8 @@ describe('clusterStatus', () => {
     // portainer's trailing space keeps portainer-agent from matching, as upstream intends.
     expect(hooks).toEqual(['ha: enabled', 'portainer: disabled', 'storage: enabled'])
     expect(formatShort(status)).toContain('hooks/storage: enabled\n')
-    expect(formatPretty(status)).toMatch(/ {2}enabled:\n {4}ha {19}# \(hooks\) h\n {4}storage {14}# \(hooks\) s\n {2}disabled:\n {4}dns {18}# \(core\) CoreDNS\n/)
+    expect(formatPretty(status)).toMatch(
+      / {2}enabled:\n {4}ha {19}# \(hooks\) h\n {4}storage {14}# \(hooks\) s\n {2}disabled:\n {4}dns {18}# \(core\) CoreDNS\n/,
+    )
   })
 })

@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -71,7 +70,9 @@ describe('mk8s CLI', () => {
     expect(ambiguous.stderr).toContain('    core/dns\n    upstream/dns\n')
     expect((await mk8s(['render', 'upstream/dns'], env)).stderr).toContain('is a MicroK8s hook addon')
     expect((await mk8s(['addons', 'repo', 'remove', 'upstream'], env)).code).toBe(0)
-    expect((await mk8s(['addons', 'repo', 'remove', 'core'], env)).stderr).toBe("Error: built-in repository 'core' cannot be removed\n")
+    expect((await mk8s(['addons', 'repo', 'remove', 'core'], env)).stderr).toBe(
+      "Error: built-in repository 'core' cannot be removed\n",
+    )
   })
 
   it('answers `enable dns -- --help` with the addon help and enables nothing (no cluster needed)', async () => {
@@ -79,7 +80,9 @@ describe('mk8s CLI', () => {
     expect(code).toBe(0)
     expect(stdout).toContain('core/dns 1.14.3: CoreDNS')
     expect(stdout).toContain('Usage: dns:<nameservers>:<service-ip>:<cluster-domain>')
-    expect(stdout).toContain('--service-ip <ip>  cluster IP of the kube-dns Service (must be inside the service CIDR) (default: 10.152.183.10)')
+    expect(stdout).toContain(
+      '--service-ip <ip>  cluster IP of the kube-dns Service (must be inside the service CIDR) (default: 10.152.183.10)',
+    )
   })
 
   it('gives MicroK8s usage errors: no addon is exit 2', async () => {

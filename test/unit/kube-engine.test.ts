@@ -9,15 +9,37 @@ import {type KubeObject, refOf} from '../../src/kube/types.js'
 import {FakeKubeClient} from '../helpers/fake-kube.js'
 
 const obj = (kind: string, name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
-  apiVersion: kind === 'Deployment' ? 'apps/v1' : kind === 'CustomResourceDefinition' ? 'apiextensions.k8s.io/v1' : kind.includes('Role') ? 'rbac.authorization.k8s.io/v1' : 'v1',
+  apiVersion:
+    kind === 'Deployment'
+      ? 'apps/v1'
+      : kind === 'CustomResourceDefinition'
+        ? 'apiextensions.k8s.io/v1'
+        : kind.includes('Role')
+          ? 'rbac.authorization.k8s.io/v1'
+          : 'v1',
   kind,
-  metadata: {name, ...(kind === 'Namespace' || kind.startsWith('Cluster') || kind === 'CustomResourceDefinition' ? {} : {namespace: 'x'})},
+  metadata: {
+    name,
+    ...(kind === 'Namespace' || kind.startsWith('Cluster') || kind === 'CustomResourceDefinition'
+      ? {}
+      : {namespace: 'x'}),
+  },
   ...extra,
 })
 
 describe('apply order', () => {
   it('puts namespaces and CRDs first, RBAC, config, services, workloads, webhooks last; unknown kinds with workloads', () => {
-    const kinds = ['ValidatingWebhookConfiguration', 'Deployment', 'Service', 'ConfigMap', 'ClusterRole', 'Namespace', 'CustomResourceDefinition', 'Widget', 'APIService']
+    const kinds = [
+      'ValidatingWebhookConfiguration',
+      'Deployment',
+      'Service',
+      'ConfigMap',
+      'ClusterRole',
+      'Namespace',
+      'CustomResourceDefinition',
+      'Widget',
+      'APIService',
+    ]
     expect(byPhase(kinds.map((kind) => ({kind}))).map((phase) => phase.map((o) => o.kind))).toEqual([
       ['Namespace', 'CustomResourceDefinition'],
       ['ClusterRole'],
@@ -37,7 +59,11 @@ describe('apply order', () => {
       if (o.kind === 'CustomResourceDefinition') o.status = {conditions: [{status: 'True', type: 'Established'}]}
     }
 
-    await applyObjects(client, [obj('Deployment', 'd'), obj('Service', 's'), obj('CustomResourceDefinition', 'c'), obj('Namespace', 'x')], {timeoutMs: 1000})
+    await applyObjects(
+      client,
+      [obj('Deployment', 'd'), obj('Service', 's'), obj('CustomResourceDefinition', 'c'), obj('Namespace', 'x')],
+      {timeoutMs: 1000},
+    )
     // Objects of one phase go out together, so only the phases are ordered.
     expect(order.slice(0, 2).sort()).toEqual(['CustomResourceDefinition', 'Namespace'])
     expect(order.slice(2)).toEqual(['Service', 'Deployment'])
@@ -55,7 +81,9 @@ describe('apply order', () => {
 
   it('deletes in reverse order and waits until each object is gone', async () => {
     const client = new FakeKubeClient()
-    await applyObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')], {timeoutMs: 1000})
+    await applyObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')], {
+      timeoutMs: 1000,
+    })
     const deleted: string[] = []
     const original = client.delete.bind(client)
     client.delete = async (ref, options) => {
@@ -63,7 +91,9 @@ describe('apply order', () => {
       return original(ref, options)
     }
 
-    await deleteObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')].map(refOf), {timeoutMs: 1000})
+    await deleteObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')].map(refOf), {
+      timeoutMs: 1000,
+    })
     expect(deleted).toEqual(['ConfigMap', 'ClusterRole', 'Namespace'])
     expect(client.objects.size).toBe(0)
   })
@@ -75,21 +105,60 @@ describe('readiness', () => {
 
   it('follows the Deployment rollout', () => {
     expect(readinessOf(deployment({observedGeneration: 1})).state).toBe('pending')
-    expect(readinessOf(deployment({availableReplicas: 1, observedGeneration: 2, replicas: 2, updatedReplicas: 2}))).toEqual({reason: '1 of 2 replicas available', state: 'pending'})
-    expect(readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 3, updatedReplicas: 2}))).toEqual({reason: '1 old replicas pending termination', state: 'pending'})
-    expect(readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 2, updatedReplicas: 2})).state).toBe('ready')
-    expect(readinessOf(deployment({conditions: [{message: 'stuck', reason: 'ProgressDeadlineExceeded', status: 'False', type: 'Progressing'}], observedGeneration: 2}))).toEqual({reason: 'stuck', state: 'failed'})
+    expect(
+      readinessOf(deployment({availableReplicas: 1, observedGeneration: 2, replicas: 2, updatedReplicas: 2})),
+    ).toEqual({reason: '1 of 2 replicas available', state: 'pending'})
+    expect(
+      readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 3, updatedReplicas: 2})),
+    ).toEqual({reason: '1 old replicas pending termination', state: 'pending'})
+    expect(
+      readinessOf(deployment({availableReplicas: 2, observedGeneration: 2, replicas: 2, updatedReplicas: 2})).state,
+    ).toBe('ready')
+    expect(
+      readinessOf(
+        deployment({
+          conditions: [{message: 'stuck', reason: 'ProgressDeadlineExceeded', status: 'False', type: 'Progressing'}],
+          observedGeneration: 2,
+        }),
+      ),
+    ).toEqual({reason: 'stuck', state: 'failed'})
   })
 
   it('knows DaemonSets, StatefulSets, Jobs, CRDs, APIServices and PVCs', () => {
-    const ds = {...obj('DaemonSet', 'ds'), metadata: {generation: 1, name: 'ds'}, status: {desiredNumberScheduled: 3, numberAvailable: 2, observedGeneration: 1, updatedNumberScheduled: 3}}
+    const ds = {
+      ...obj('DaemonSet', 'ds'),
+      metadata: {generation: 1, name: 'ds'},
+      status: {desiredNumberScheduled: 3, numberAvailable: 2, observedGeneration: 1, updatedNumberScheduled: 3},
+    }
     expect(readinessOf(ds)).toEqual({reason: '2 of 3 pods available', state: 'pending'})
-    const sts = {...obj('StatefulSet', 's'), metadata: {generation: 1, name: 's'}, spec: {replicas: 2}, status: {observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2}}
+    const sts = {
+      ...obj('StatefulSet', 's'),
+      metadata: {generation: 1, name: 's'},
+      spec: {replicas: 2},
+      status: {observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2},
+    }
     expect(readinessOf(sts).state).toBe('ready')
-    expect(readinessOf({...obj('Job', 'j'), status: {conditions: [{status: 'True', type: 'Complete'}]}}).state).toBe('ready')
-    expect(readinessOf({...obj('Job', 'j'), status: {conditions: [{message: 'BackoffLimitExceeded', status: 'True', type: 'Failed'}]}})).toEqual({reason: 'BackoffLimitExceeded', state: 'failed'})
-    expect(readinessOf({...obj('CustomResourceDefinition', 'c'), status: {conditions: [{status: 'False', type: 'Established'}]}}).state).toBe('pending')
-    expect(readinessOf({...obj('APIService', 'a'), status: {conditions: [{message: 'no endpoints', status: 'False', type: 'Available'}]}})).toEqual({reason: 'no endpoints', state: 'pending'})
+    expect(readinessOf({...obj('Job', 'j'), status: {conditions: [{status: 'True', type: 'Complete'}]}}).state).toBe(
+      'ready',
+    )
+    expect(
+      readinessOf({
+        ...obj('Job', 'j'),
+        status: {conditions: [{message: 'BackoffLimitExceeded', status: 'True', type: 'Failed'}]},
+      }),
+    ).toEqual({reason: 'BackoffLimitExceeded', state: 'failed'})
+    expect(
+      readinessOf({
+        ...obj('CustomResourceDefinition', 'c'),
+        status: {conditions: [{status: 'False', type: 'Established'}]},
+      }).state,
+    ).toBe('pending')
+    expect(
+      readinessOf({
+        ...obj('APIService', 'a'),
+        status: {conditions: [{message: 'no endpoints', status: 'False', type: 'Available'}]},
+      }),
+    ).toEqual({reason: 'no endpoints', state: 'pending'})
     expect(readinessOf({...obj('PersistentVolumeClaim', 'p'), status: {phase: 'Bound'}}).state).toBe('ready')
     expect(readinessOf(obj('ConfigMap', 'c')).state).toBe('ready')
   })
@@ -97,9 +166,20 @@ describe('readiness', () => {
   it('names every pending object with its conditions when the timeout passes', async () => {
     const client = new FakeKubeClient()
     await applyObjects(client, [obj('Deployment', 'stuck', {spec: {replicas: 1}})], {timeoutMs: 1000})
-    const error = (await waitReady(client, [obj('Deployment', 'stuck')].map((o) => ({apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: 'x'})), {timeoutMs: 50}).catch((e: unknown) => e)) as NotReadyError
+    const error = (await waitReady(
+      client,
+      [obj('Deployment', 'stuck')].map((o) => ({
+        apiVersion: o.apiVersion,
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: 'x',
+      })),
+      {timeoutMs: 50},
+    ).catch((e: unknown) => e)) as NotReadyError
     expect(error).toBeInstanceOf(NotReadyError)
-    expect(error.message).toBe('Timed out after 0s waiting for 1 object:\n  Deployment x/stuck: waiting for the controller to observe the new generation')
+    expect(error.message).toBe(
+      'Timed out after 0s waiting for 1 object:\n  Deployment x/stuck: waiting for the controller to observe the new generation',
+    )
     expect(error.pending[0].state).toBe('pending')
   })
 })
@@ -111,7 +191,10 @@ describe('ApplySet record', () => {
     const record = {
       addon: 'dns',
       images: {coredns: 'c:1'},
-      objects: [{apiVersion: 'v1', kind: 'Service', name: 's', namespace: 'kube-system'}, {apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', namespace: 'other'}],
+      objects: [
+        {apiVersion: 'v1', kind: 'Service', name: 's', namespace: 'kube-system'},
+        {apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', namespace: 'other'},
+      ],
       options: {a: 1},
       repository: 'core',
       state: 'enabled' as const,
@@ -139,7 +222,9 @@ describe('ClusterLock', () => {
     const lease = [...client.objects.values()].find((o) => o.kind === 'Lease')!
     ;(lease.spec as {renewTime: string}).renewTime = new Date(Date.now() - 60_000).toISOString()
     await second.acquire(0)
-    expect(([...client.objects.values()].find((o) => o.kind === 'Lease')!.spec as {holderIdentity: string}).holderIdentity).toBe(second.holder)
+    expect(
+      ([...client.objects.values()].find((o) => o.kind === 'Lease')!.spec as {holderIdentity: string}).holderIdentity,
+    ).toBe(second.holder)
     await second.release()
     expect([...client.objects.values()].some((o) => o.kind === 'Lease')).toBe(false)
   })

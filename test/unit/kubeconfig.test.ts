@@ -44,9 +44,13 @@ describe('loadCredentials', () => {
 
   it('gives one clear line for each kind of bad kubeconfig', async () => {
     const dir = writeTree(tempDir(), {broken: 'a: [', config: config(), empty: 'apiVersion: v1\nkind: Config\n'})
-    await expect(loadCredentials({kubeconfig: join(dir, 'missing')})).rejects.toThrow(`Invalid kubeconfig ${join(dir, 'missing')}: no such file`)
+    await expect(loadCredentials({kubeconfig: join(dir, 'missing')})).rejects.toThrow(
+      `Invalid kubeconfig ${join(dir, 'missing')}: no such file`,
+    )
     await expect(loadCredentials({kubeconfig: join(dir, 'broken')})).rejects.toThrow(/^Invalid kubeconfig .*broken: /)
     await expect(loadCredentials({kubeconfig: join(dir, 'empty')})).rejects.toThrow('has no current context')
-    await expect(loadCredentials({context: 'three', kubeconfig: join(dir, 'config')})).rejects.toThrow('Context "three" is not in kubeconfig')
+    await expect(loadCredentials({context: 'three', kubeconfig: join(dir, 'config')})).rejects.toThrow(
+      'Context "three" is not in kubeconfig',
+    )
   })
 })

@@ -2,7 +2,11 @@ import {describe, expect, it} from 'vitest'
 
 import {type OptionSpec, OptionValueError, convertOption} from '../../src/models/option-types.js'
 
-const spec = (type: OptionSpec['type'], extra: Partial<OptionSpec> = {}): OptionSpec => ({description: 'x', type, ...extra})
+const spec = (type: OptionSpec['type'], extra: Partial<OptionSpec> = {}): OptionSpec => ({
+  description: 'x',
+  type,
+  ...extra,
+})
 const bad = (s: OptionSpec, value: unknown) => () => convertOption(s, value)
 
 describe('convertOption', () => {

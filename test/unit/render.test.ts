@@ -18,7 +18,10 @@ async function demo(overrides: Record<string, string> = {}): Promise<Declarative
 
 async function dns(): Promise<DeclarativeAddon> {
   const index = await loadRepositoryIndex(join(repoRoot, 'addons/core'), 'core')
-  return (await loadAddon(index, index.entries.find((e) => e.name === 'dns')!)) as DeclarativeAddon
+  return (await loadAddon(
+    index,
+    index.entries.find((e) => e.name === 'dns')!,
+  )) as DeclarativeAddon
 }
 
 const find = (objects: {object: {kind: string; metadata: {name: string}}}[], kind: string) =>
@@ -52,7 +55,11 @@ describe('dns', () => {
   it('lets --set win over values files and arguments', async () => {
     const plan = await planAddon(
       await dns(),
-      {args: ['1.1.1.1'], set: ['nameservers=4.4.4.4'], values: [{clusterDomain: 'from.file', nameservers: ['2.2.2.2']}]},
+      {
+        args: ['1.1.1.1'],
+        set: ['nameservers=4.4.4.4'],
+        values: [{clusterDomain: 'from.file', nameservers: ['2.2.2.2']}],
+      },
       cluster,
     )
     const corefile = (find(plan.objects, 'ConfigMap') as {data: {Corefile: string}}).data.Corefile
@@ -61,23 +68,37 @@ describe('dns', () => {
   })
 
   it('accepts --flag value and name=value forms', async () => {
-    const plan = await planAddon(await dns(), {args: ['--cluster-domain', 'a.test', 'service-ip=10.152.183.53']}, cluster)
+    const plan = await planAddon(
+      await dns(),
+      {args: ['--cluster-domain', 'a.test', 'service-ip=10.152.183.53']},
+      cluster,
+    )
     expect(plan.options).toMatchObject({clusterDomain: 'a.test', serviceIp: '10.152.183.53'})
   })
 
   it('names the option, the bad value and where it came from', async () => {
-    const error = (await planAddon(await dns(), {args: ['8.8.8.8', '10.0.0.300']}, cluster).catch((e: unknown) => e)) as ValidationError
-    expect(error.message).toBe('Invalid options for core/dns\n  service-ip: "10.0.0.300" is not a valid IP address (from argument 2 ("10.0.0.300"))')
+    const error = (await planAddon(await dns(), {args: ['8.8.8.8', '10.0.0.300']}, cluster).catch(
+      (e: unknown) => e,
+    )) as ValidationError
+    expect(error.message).toBe(
+      'Invalid options for core/dns\n  service-ip: "10.0.0.300" is not a valid IP address (from argument 2 ("10.0.0.300"))',
+    )
     await expect(planAddon(await dns(), {set: ['colour=blue']}, cluster)).rejects.toThrow(
       '--set colour=blue: core/dns has no option "colour" (options: nameservers, service-ip, cluster-domain)',
     )
   })
 
   it('applies image overrides and registry mirrors to the rendered Deployment', async () => {
-    const mirrored = await planAddon(await dns(), {imageOverrides: {registryMirrors: {'docker.io': 'mirror.local:5000'}}}, cluster)
+    const mirrored = await planAddon(
+      await dns(),
+      {imageOverrides: {registryMirrors: {'docker.io': 'mirror.local:5000'}}},
+      cluster,
+    )
     expect(mirrored.images.coredns).toBe('mirror.local:5000/coredns/coredns:1.14.3')
     const overridden = await planAddon(await dns(), {imageOverrides: {images: {coredns: 'my.reg/coredns:9'}}}, cluster)
-    const deployment = find(overridden.objects, 'Deployment') as {spec: {template: {spec: {containers: {image: string}[]}}}}
+    const deployment = find(overridden.objects, 'Deployment') as {
+      spec: {template: {spec: {containers: {image: string}[]}}}
+    }
     expect(deployment.spec.template.spec.containers[0].image).toBe('my.reg/coredns:9')
   })
 
@@ -90,7 +111,10 @@ describe('dns', () => {
 
 describe('rendering errors', () => {
   it('names the addon, template and line of an unknown variable (strict mode)', async () => {
-    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace('{{options.replicas}}', '{{options.replicaz}}')
+    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace(
+      '{{options.replicas}}',
+      '{{options.replicaz}}',
+    )
     const addon = await demo({'deploy.yaml.hbs': template})
     const error = (await planAddon(addon, {}, cluster).catch((e: unknown) => e)) as ValidationError
     expect(error).toBeInstanceOf(ValidationError)
@@ -98,7 +122,10 @@ describe('rendering errors', () => {
   })
 
   it('refuses documents without apiVersion, kind or metadata.name', async () => {
-    const addon = await demo({'extra.yaml.hbs': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: x\n---\nkind: Secret\nmetadata: {name: s}\n'})
+    const addon = await demo({
+      'extra.yaml.hbs':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  namespace: x\n---\nkind: Secret\nmetadata: {name: s}\n',
+    })
     const error = (await planAddon(addon, {}, cluster).catch((e: unknown) => e)) as ValidationError
     expect(error.problems.map((p) => [p.line, p.message])).toEqual([
       [1, 'document is missing metadata.name'],
@@ -107,9 +134,16 @@ describe('rendering errors', () => {
   })
 
   it('refuses an image that has no key in images', async () => {
-    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace('{{images.main}}', 'docker.io/library/nginx:1')
-    const error = (await planAddon(await demo({'deploy.yaml.hbs': template}), {}, cluster).catch((e: unknown) => e)) as ValidationError
-    expect(error.problems[0].message).toBe('image docker.io/library/nginx:1 of Deployment/demo has no key in addon.yaml images')
+    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace(
+      '{{images.main}}',
+      'docker.io/library/nginx:1',
+    )
+    const error = (await planAddon(await demo({'deploy.yaml.hbs': template}), {}, cluster).catch(
+      (e: unknown) => e,
+    )) as ValidationError
+    expect(error.problems[0].message).toBe(
+      'image docker.io/library/nginx:1 of Deployment/demo has no key in addon.yaml images',
+    )
   })
 
   it('provides the helper set and shared partials', async () => {
@@ -169,7 +203,15 @@ describe('images', () => {
 describe('ready targets', () => {
   it('must name rendered objects', async () => {
     const addonYaml = `${declarativeRepoFiles()['addons/demo/addon.yaml']}ready:\n  - {kind: Deployment, namespace: default, name: demo}\n  - {kind: Deployment, name: ghost}\n`
-    const error = (await planAddon(await demo({'addon.yaml': addonYaml}), {}, cluster).catch((e: unknown) => e)) as ValidationError
-    expect(error.problems).toEqual([{field: 'ready[1]', file: expect.stringMatching(/addons\/demo\/addon.yaml$/), message: 'no rendered Deployment ghost'}])
+    const error = (await planAddon(await demo({'addon.yaml': addonYaml}), {}, cluster).catch(
+      (e: unknown) => e,
+    )) as ValidationError
+    expect(error.problems).toEqual([
+      {
+        field: 'ready[1]',
+        file: expect.stringMatching(/addons\/demo\/addon.yaml$/),
+        message: 'no rendered Deployment ghost',
+      },
+    ])
   })
 })

@@ -57,7 +57,9 @@ describe('RepoService', () => {
     commitAll(source, 'second addon replaces the index')
     const {service: repoService} = service()
     expect((await repoService.add({name: 'pinned', source: source, reference: 'v1'})).addons).toBe(1)
-    await expect(repoService.update({name: 'pinned'})).rejects.toThrow("Error: repository 'pinned' is pinned to a tag or commit")
+    await expect(repoService.update({name: 'pinned'})).rejects.toThrow(
+      "Error: repository 'pinned' is pinned to a tag or commit",
+    )
   })
 
   it('updates to a valid commit and rolls back from an invalid one', async () => {
@@ -66,28 +68,40 @@ describe('RepoService', () => {
     await repoService.add({name: 'r', source: source})
     const first = git(join(repos, 'r'), 'rev-parse', 'HEAD')
 
-    writeTree(source, {'addons/demo/addon.yaml': declarativeRepoFiles()['addons/demo/addon.yaml'].replace('1.0.0', '1.1.0')})
+    writeTree(source, {
+      'addons/demo/addon.yaml': declarativeRepoFiles()['addons/demo/addon.yaml'].replace('1.0.0', '1.1.0'),
+    })
     const second = commitAll(source)
     expect(await repoService.update({name: 'r'})).toEqual({from: first, to: second})
 
     writeTree(source, {'addons/demo/addon.yaml': 'name: demo\n'})
     commitAll(source, 'broken')
-    await expect(repoService.update({name: 'r'})).rejects.toThrow(/description: is required[\s\S]*Rolling back repository r/)
+    await expect(repoService.update({name: 'r'})).rejects.toThrow(
+      /description: is required[\s\S]*Rolling back repository r/,
+    )
     expect(git(join(repos, 'r'), 'rev-parse', 'HEAD')).toBe(second)
     expect(git(join(repos, 'r'), 'status', '--porcelain')).toBe('')
   })
 
   it('refuses to remove or update bundled repositories, and unknown ones', async () => {
     const {service: repoService} = service()
-    await expect(repoService.remove({name: 'core'})).rejects.toThrow("Error: built-in repository 'core' cannot be removed")
-    await expect(repoService.update({name: 'community'})).rejects.toThrow("Error: built-in repository 'community' cannot be updated")
-    await expect(repoService.add({name: 'core', source: '/x'})).rejects.toThrow("Error: built-in repository 'core' cannot be replaced")
+    await expect(repoService.remove({name: 'core'})).rejects.toThrow(
+      "Error: built-in repository 'core' cannot be removed",
+    )
+    await expect(repoService.update({name: 'community'})).rejects.toThrow(
+      "Error: built-in repository 'community' cannot be updated",
+    )
+    await expect(repoService.add({name: 'core', source: '/x'})).rejects.toThrow(
+      "Error: built-in repository 'core' cannot be replaced",
+    )
     await expect(repoService.remove({name: 'nosuch'})).rejects.toThrow("Error: repository 'nosuch' does not exist")
   })
 
   it('reports a git failure in one line', async () => {
     const {service: repoService} = service()
-    await expect(repoService.add({name: 'r', source: '/does/not/exist'})).rejects.toThrow(/^git clone failed: .*does not exist/)
+    await expect(repoService.add({name: 'r', source: '/does/not/exist'})).rejects.toThrow(
+      /^git clone failed: .*does not exist/,
+    )
   })
 
   it('removes a user repository', async () => {

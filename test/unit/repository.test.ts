@@ -33,7 +33,9 @@ describe('addons.yaml', () => {
       line: 4,
       message: 'is required',
     })
-    expect((error as ValidationError).message).toMatch(/^Invalid addons.yaml file\n {2}.*addons.yaml:4: microk8s-addons.addons\[0\].check_status: is required$/)
+    expect((error as ValidationError).message).toMatch(
+      /^Invalid addons.yaml file\n {2}.*addons.yaml:4: microk8s-addons.addons\[0\].check_status: is required$/,
+    )
   })
 
   it('names the line of an unsupported architecture', async () => {
@@ -138,7 +140,10 @@ ready:
   })
 
   it('reports a template syntax error with its file and line', async () => {
-    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace('{{options.replicas}}', '{{#if options.replicas}}')
+    const template = declarativeRepoFiles()['addons/demo/deploy.yaml.hbs'].replace(
+      '{{options.replicas}}',
+      '{{#if options.replicas}}',
+    )
     const {dir, problems} = await problemsOf(declarativeRepoFiles({'deploy.yaml.hbs': template}))
     expect(problems).toHaveLength(1)
     expect(problems[0].file).toBe(join(dir, 'addons/demo/deploy.yaml.hbs'))

@@ -32,7 +32,8 @@ Checks addons.yaml, each addon.yaml, hook permissions, templates, options and im
       this.log(`ok  ${addon.id} (${addon.kind}${addon.objects === undefined ? '' : `, ${addon.objects} objects`})`)
     }
 
-    if (problems.length > 0) throw new ValidationError(`${plural(problems.length, 'problem')} in ${args.path}:`, problems)
+    if (problems.length > 0)
+      throw new ValidationError(`${plural(problems.length, 'problem')} in ${args.path}:`, problems)
     this.log(`${args.path}: ${plural(addons.length, 'addon')}, no problems`)
     return {addons}
   }

@@ -20,7 +20,10 @@ export default class AddonsList extends BaseCommand {
 
   public async run(): Promise<AddonListing[]> {
     const {flags} = await this.parse(AddonsList)
-    const [{listAddons}, {formatList}] = await Promise.all([import('../../services/listing.js'), import('../../output/format.js')])
+    const [{listAddons}, {formatList}] = await Promise.all([
+      import('../../services/listing.js'),
+      import('../../output/format.js'),
+    ])
     const {addons, warnings} = await listAddons({repository: flags.repo})
     for (const warning of warnings) this.notice(warning)
     this.log(

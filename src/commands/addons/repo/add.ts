@@ -25,7 +25,12 @@ export default class AddonsRepoAdd extends BaseCommand {
   public async run(): Promise<RepositorySummary> {
     const {args, flags} = await this.parse(AddonsRepoAdd)
     const {RepoService} = await import('../../../services/repos.js')
-    const repo = await new RepoService().add({force: flags.force, name: args.name, reference: flags.reference, source: args.source})
+    const repo = await new RepoService().add({
+      force: flags.force,
+      name: args.name,
+      reference: flags.reference,
+      source: args.source,
+    })
     this.log(`Added repository ${repo.name} (${repo.addons} addons) from ${repo.source}`)
     return repo
   }

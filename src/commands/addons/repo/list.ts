@@ -5,7 +5,10 @@ import type {RepositorySummary} from '../../../services/repos.js'
 export default class AddonsRepoList extends BaseCommand {
   static override description = 'List addon repositories: name, addons for this architecture, source and description.'
 
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --format json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --format json',
+  ]
 
   static override flags = {
     format: formatFlag(['table', 'json', 'yaml'], 'table'),
@@ -13,7 +16,10 @@ export default class AddonsRepoList extends BaseCommand {
 
   public async run(): Promise<RepositorySummary[]> {
     const {flags} = await this.parse(AddonsRepoList)
-    const [{RepoService}, {formatList}] = await Promise.all([import('../../../services/repos.js'), import('../../../output/format.js')])
+    const [{RepoService}, {formatList}] = await Promise.all([
+      import('../../../services/repos.js'),
+      import('../../../output/format.js'),
+    ])
     const {repositories, warnings} = await new RepoService().list()
     for (const warning of warnings) this.notice(warning)
     this.log(

@@ -18,7 +18,11 @@ The new commit is validated; when it is invalid the repository is rolled back to
     const {RepoService} = await import('../../../services/repos.js')
     this.log(`Updating repository ${args.name}`)
     const {from, to} = await new RepoService().update({name: args.name})
-    this.log(from === to ? `Repository ${args.name} is up to date` : `Updated ${args.name} from ${from.slice(0, 7)} to ${to.slice(0, 7)}`)
+    this.log(
+      from === to
+        ? `Repository ${args.name} is up to date`
+        : `Updated ${args.name} from ${from.slice(0, 7)} to ${to.slice(0, 7)}`,
+    )
     return {from, name: args.name, to}
   }
 }
