@@ -15,8 +15,8 @@ import {parseArgsFile} from './args-file.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const defaultClusterDir = process.env.MK8S_CLUSTER_DIR ?? join(root, '.cluster')
-const sharedDir = process.env.MK8S_SHARED_DIR ?? join(root, '..', 'shared')
-const fixtureArgs = join(sharedDir, 'fixtures', 'microk8s-upstream', 'default-args')
+// Our own MicroK8s-format args files: the harness must start in a clone with nothing beside it.
+const fixtureArgs = join(root, 'test', 'fixtures', 'microk8s', 'default-args')
 
 export const NODES = [
   {ip: '127.0.0.2', name: 'node-1'},
@@ -114,7 +114,7 @@ function makePki(certs) {
 }
 
 /**
- * Seeds a node's args folder from the upstream MicroK8s defaults. ${SNAP_DATA} stays in the files (it is expanded
+ * Seeds a node's args folder from MicroK8s-format defaults (test/fixtures/microk8s/default-args). ${SNAP_DATA} stays in the files (it is expanded
  * when the file is read, with SNAP_DATA set to the node folder); only the datastore endpoint changes, and the
  * flags a loopback-only API server needs are added at the end.
  */

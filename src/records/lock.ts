@@ -133,11 +133,16 @@ export class ClusterLock {
   }
 }
 
+/** What a change needs of a lock: to hold it before its first write. The one who made it releases it. */
+export interface HeldLock {
+  hold(): Promise<void>
+}
+
 /**
  * The lock as a run of changes needs it: taken the first time a change writes (so a run that changes nothing takes
  * no lock), held across every change of the run, and released once by whoever created it.
  */
-export class ChangeLock {
+export class ChangeLock implements HeldLock {
   private lock?: ClusterLock
 
   constructor(

@@ -28,7 +28,7 @@ import {
   recordRef,
   withMembership,
 } from '../records/applyset.js'
-import {ChangeLock} from '../records/lock.js'
+import {ChangeLock, type HeldLock} from '../records/lock.js'
 import type {ReadyTarget} from '../models/addon.js'
 import type {ImageOverrides} from '../render/images.js'
 import {plural} from '../util/text.js'
@@ -42,7 +42,7 @@ export interface ChangeOptions {
   dryRun?: 'client' | 'server'
   forceConflicts?: boolean
   /** The caller's lock, held across many changes (apply -f); without one the service takes and releases its own. */
-  lock?: ChangeLock
+  lock?: HeldLock
   timeoutMs: number
   tokens: string[]
   wait?: boolean
@@ -166,7 +166,7 @@ export class AddonService {
   }
 
   /** Runs `work` with the caller's lock, or with one of its own that is released however `work` ends. */
-  private async withLock(options: ChangeOptions, work: (lock: ChangeLock) => Promise<void>): Promise<void> {
+  private async withLock(options: ChangeOptions, work: (lock: HeldLock) => Promise<void>): Promise<void> {
     if (options.lock) return work(options.lock)
     const lock = new ChangeLock({
       client: this.client,
@@ -222,7 +222,7 @@ export class AddonService {
 
   private async enableOne(
     addon: DeclarativeAddon,
-    options: EnableOptions & {lock: ChangeLock},
+    options: EnableOptions & {lock: HeldLock},
     request: AddonRequest | undefined,
     values?: Record<string, unknown>[],
   ): Promise<AddonResult> {
@@ -376,7 +376,7 @@ export class AddonService {
   private async disableOne(
     entry: AddonEntry,
     record: AddonRecord | undefined,
-    options: ChangeOptions & {lock: ChangeLock},
+    options: ChangeOptions & {lock: HeldLock},
   ): Promise<AddonResult> {
     const id = addonId(entry)
     const result = resultBuilder('disable', id)

@@ -5,6 +5,7 @@ import {
   type KubeObject,
   type ListOptions,
   type ObjectRef,
+  UnknownKindError,
 } from '../../src/kube/types.js'
 
 const CLUSTER_SCOPED = new Set([
@@ -27,16 +28,58 @@ function matches(labels: Record<string, string> = {}, selector?: string): boolea
   })
 }
 
+interface CrdSpec {
+  group: string
+  names: {kind: string}
+  versions?: {name: string}[]
+}
+
 /**
  * An in-memory API server for unit tests: server-side apply replaces the object (keeping status), and
  * `onWrite` lets a test play the controllers (for example, mark a Deployment available).
+ *
+ * As late as the real one where it matters: a CRD becomes Established only `crdEstablishMs` after it is applied, and
+ * until then its custom resources are refused as an unknown kind, so an engine that stops waiting for CRDs fails.
  */
 export class FakeKubeClient implements KubeClient {
   readonly objects = new Map<string, KubeObject>()
   readonly requestCounts: Record<string, number> = {}
   readonly server = 'https://fake:6443'
   onWrite: (object: KubeObject) => void = () => {}
+  /** How long after it is applied a CRD becomes Established. */
+  crdEstablishMs = 40
   private version = 0
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  /** The CRD serving `apiVersion`/`kind`, if one was applied. */
+  private crdFor(apiVersion: string, kind: string): KubeObject | undefined {
+    const [group, version] = apiVersion.split('/')
+    return [...this.objects.values()].find((o) => {
+      if (o.kind !== 'CustomResourceDefinition') return false
+      const spec = o.spec as CrdSpec
+      return spec.group === group && spec.names.kind === kind && (spec.versions ?? []).some((v) => v.name === version)
+    })
+  }
+
+  private established(crd: KubeObject): boolean {
+    const conditions = (crd.status as {conditions?: {status: string; type: string}[]} | undefined)?.conditions ?? []
+    return conditions.some((c) => c.type === 'Established' && c.status === 'True')
+  }
+
+  /** Refuses a custom resource whose CRD is not Established yet, as the real server's 404 on an unserved kind. */
+  private checkServed(object: KubeObject): void {
+    const crd = this.crdFor(object.apiVersion, object.kind)
+    if (crd && !this.established(crd)) throw new UnknownKindError(object.apiVersion, object.kind)
+  }
+
+  private establishLater(key: string): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer)
+      const crd = this.objects.get(key)
+      if (crd) crd.status = {conditions: [{status: 'True', type: 'Established'}]}
+    }, this.crdEstablishMs)
+    this.timers.add(timer)
+  }
 
   private count(method: string) {
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
@@ -57,6 +100,7 @@ export class FakeKubeClient implements KubeClient {
 
   async apply(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
     this.count('PATCH')
+    this.checkServed(object)
     const existing = this.objects.get(this.key({...object, ...object.metadata}))
     const stored: KubeObject = {
       ...structuredClone(object),
@@ -68,7 +112,9 @@ export class FakeKubeClient implements KubeClient {
       ...(existing?.status ? {status: existing.status} : {}),
     }
     if (options.dryRun) return stored
-    this.objects.set(this.key({...object, ...object.metadata}), stored)
+    const key = this.key({...object, ...object.metadata})
+    this.objects.set(key, stored)
+    if (object.kind === 'CustomResourceDefinition' && !existing) this.establishLater(key)
     this.onWrite(stored)
     return stored
   }

@@ -1,12 +1,22 @@
 import {execFileSync} from 'node:child_process'
-import {chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parse} from 'yaml'
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** Our own fixtures in the MicroK8s formats: always present. */
+export const fixtures = join(repoRoot, 'test', 'fixtures', 'microk8s')
+/** The real upstream files, beside the project in ../shared; absent where the project is cloned on its own. */
 export const upstreamFixtures = join(repoRoot, '..', 'shared', 'fixtures', 'microk8s-upstream')
+export const hasUpstreamFixtures = existsSync(upstreamFixtures)
+export const NO_UPSTREAM = `../shared/fixtures/microk8s-upstream is absent (the project was cloned on its own)`
+
+/** Skips the running test, with the reason, where the upstream fixtures are absent. */
+export function needsUpstreamFixtures(context: {skip: (note?: string) => void}): void {
+  if (!hasUpstreamFixtures) context.skip(NO_UPSTREAM)
+}
 
 export function tempDir(prefix = 'mk8s-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -51,12 +61,15 @@ export function gitRepo(files: Record<string, string>): string {
   return dir
 }
 
-/** A hook repository made from a real MicroK8s addons.yaml, with executable enable/disable hooks for each addon. */
-export function upstreamHookRepo(fixture: 'community-addons.yaml' | 'core-addons.yaml'): {
-  dir: string
-  names: Record<string, string[]>
-} {
-  const text = readFileSync(join(upstreamFixtures, fixture), 'utf8')
+/**
+ * A hook repository made from a MicroK8s addons.yaml (ours by default, or the real upstream one with `from`), with
+ * executable enable/disable hooks for each addon.
+ */
+export function microk8sHookRepo(
+  fixture: 'community-addons.yaml' | 'core-addons.yaml',
+  from: string = fixtures,
+): {dir: string; names: Record<string, string[]>} {
+  const text = readFileSync(join(from, fixture), 'utf8')
   const addons = (parse(text) as {'microk8s-addons': {addons: {name: string; supported_architectures: string[]}[]}})[
     'microk8s-addons'
   ].addons

@@ -1,7 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import {type AddonLookup, resolveRequires} from '../../src/addons/graph.js'
+import {AddonCatalog} from '../../src/addons/catalog.js'
 import {UserError} from '../../src/errors.js'
+import {RepoService} from '../../src/services/repos.js'
+import {declarativeRepoFiles, gitRepo, minimalAddon, tempDir} from '../helpers/repos.js'
 import {type Addon, type AddonEntry, addonId} from '../../src/models/addon.js'
 
 function lookup(graph: Record<string, string[]>): AddonLookup {
@@ -58,9 +61,13 @@ describe('resolveRequires', () => {
     )
   })
 
-  it('reports an unknown requirement', async () => {
-    await expect(order({a: ['ghost']}, ['a'])).rejects.toThrow(
-      'Addon core/a requires ghost, which is not in any repository',
+  it('reports an unknown requirement through the real catalog, naming the addon that requires it', async () => {
+    const home = tempDir('mk8s-home-')
+    const files = declarativeRepoFiles({'addon.yaml': `${minimalAddon['addon.yaml']}requires: [ghost]\n`})
+    await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 't', source: gitRepo(files)})
+    const catalog = await AddonCatalog.load({arch: 'amd64', env: {MK8S_HOME: home}})
+    await expect(resolveRequires([catalog.entry({name: 'demo', repository: 't'})], catalog)).rejects.toThrow(
+      'Addon t/demo requires ghost, which is not in any repository',
     )
   })
 })

@@ -175,3 +175,44 @@ describe('AddonService with a fake API server', () => {
     expect(notices).toContain('Addon t/nope not found')
   })
 })
+
+describe('AddonService safety rules', () => {
+  it('reads the record again once the lock is held: an enable another mk8s finished meanwhile is not redone', async () => {
+    const {client, service} = await setup()
+    const other = await service()
+    // Given a lock that, while this mk8s waits for it, lets another mk8s enable the same addon
+    let writesOnceHeld = 0
+    const lock = {
+      async hold() {
+        await other.enable({timeoutMs: 1000, tokens: ['t/demo']})
+        writesOnceHeld = client.writes()
+      },
+    }
+    // When this mk8s enables it with the same options
+    const result = await (await service()).enable({lock, timeoutMs: 1000, tokens: ['t/demo']})
+    // Then it finds the addon enabled and writes nothing more
+    expect(writesOnceHeld).toBeGreaterThan(0)
+    expect(result.addons.map((a) => a.status)).toEqual(['already-enabled'])
+    expect(client.writes()).toBe(writesOnceHeld)
+  })
+
+  it('applies again when a recorded object was deleted behind its back', async () => {
+    const {client, service} = await setup()
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    client.objects.delete('apps/v1|Deployment|default|demo')
+    const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(again.addons.map((a) => a.status)).toEqual(['enabled'])
+    expect(client.objects.has('apps/v1|Deployment|default|demo')).toBe(true)
+  })
+
+  it('holds the lock only when it writes: enabling an unchanged addon takes no lock', async () => {
+    const {service} = await setup()
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    let held = 0
+    const result = await (
+      await service()
+    ).enable({lock: {hold: async () => void held++}, timeoutMs: 1000, tokens: ['t/demo']})
+    expect(result.addons[0].status).toBe('already-enabled')
+    expect(held).toBe(0)
+  })
+})

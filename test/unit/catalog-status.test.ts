@@ -6,7 +6,7 @@ import {RepoService} from '../../src/services/repos.js'
 import {clusterStatus} from '../../src/services/status.js'
 import {formatPretty, formatShort} from '../../src/output/status-format.js'
 import {FakeKubeClient} from '../helpers/fake-kube.js'
-import {gitRepo, tempDir, upstreamHookRepo, writeTree} from '../helpers/repos.js'
+import {gitRepo, tempDir, microk8sHookRepo, writeTree} from '../helpers/repos.js'
 
 const hookRepo = (addons: string) => ({
   'addons.yaml': `microk8s-addons:\n  description: "hooks"\n  addons:\n${addons}`,
@@ -33,7 +33,7 @@ describe('AddonCatalog', () => {
 
   it('filters by architecture and sorts by repository and name', async () => {
     const home = tempDir('mk8s-home-')
-    const {dir, names} = upstreamHookRepo('core-addons.yaml')
+    const {dir, names} = microk8sHookRepo('core-addons.yaml')
     await new RepoService({env: {...process.env, MK8S_HOME: home}}).add({name: 'up', source: dir})
     const catalog = await AddonCatalog.load({arch: 's390x', env: {MK8S_HOME: home}})
     const listed = catalog

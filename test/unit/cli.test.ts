@@ -2,7 +2,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {runMk8s} from '../helpers/cli.js'
-import {declarativeRepoFiles, gitRepo, repoRoot, tempDir, upstreamHookRepo} from '../helpers/repos.js'
+import {declarativeRepoFiles, gitRepo, repoRoot, tempDir, microk8sHookRepo} from '../helpers/repos.js'
 
 const mk8s = runMk8s
 
@@ -56,7 +56,7 @@ describe('mk8s CLI', () => {
   it('adds, lists and removes a repository, and lists its addons', async () => {
     const home = tempDir('mk8s-home-')
     const env = {MK8S_HOME: home}
-    const {dir, names} = upstreamHookRepo('core-addons.yaml')
+    const {dir, names} = microk8sHookRepo('core-addons.yaml')
     expect((await mk8s(['addons', 'repo', 'add', 'upstream', dir], env)).code).toBe(0)
     const list = JSON.parse((await mk8s(['addons', 'repo', 'list', '--format', 'json'], env)).stdout)
     expect(list.find((r: {name: string}) => r.name === 'upstream').addons).toBe(names.amd64.length)

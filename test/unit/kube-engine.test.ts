@@ -54,19 +54,25 @@ describe('apply order', () => {
   it('applies phase by phase, records the order, and waits for CRDs to be Established before the rest', async () => {
     const client = new FakeKubeClient()
     const order: string[] = []
-    client.onWrite = (o) => {
-      order.push(o.kind)
-      if (o.kind === 'CustomResourceDefinition') o.status = {conditions: [{status: 'True', type: 'Established'}]}
-    }
-
-    await applyObjects(
-      client,
-      [obj('Deployment', 'd'), obj('Service', 's'), obj('CustomResourceDefinition', 'c'), obj('Namespace', 'x')],
-      {timeoutMs: 1000},
-    )
+    client.onWrite = (o) => order.push(o.kind)
+    const crd = obj('CustomResourceDefinition', 'widgets.example.com', {
+      spec: {
+        group: 'example.com',
+        names: {kind: 'Widget', plural: 'widgets'},
+        scope: 'Namespaced',
+        versions: [{name: 'v1'}],
+      },
+    })
+    const widget: KubeObject = {apiVersion: 'example.com/v1', kind: 'Widget', metadata: {name: 'w', namespace: 'x'}}
+    await applyObjects(client, [widget, obj('Deployment', 'd'), obj('Service', 's'), crd, obj('Namespace', 'x')], {
+      timeoutMs: 1000,
+    })
     // Objects of one phase go out together, so only the phases are ordered.
     expect(order.slice(0, 2).sort()).toEqual(['CustomResourceDefinition', 'Namespace'])
-    expect(order.slice(2)).toEqual(['Service', 'Deployment'])
+    expect(order[2]).toBe('Service')
+    // Custom resources go with the workloads; the fake refuses a Widget until its CRD is Established, some time
+    // after the apply, so its being applied shows the engine waited.
+    expect(order.slice(3).sort()).toEqual(['Deployment', 'Widget'])
   })
 
   it('sets the namespace of namespaced objects and drops it from cluster-scoped ones', async () => {

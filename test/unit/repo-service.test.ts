@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {RepoService} from '../../src/services/repos.js'
 import {ValidationError} from '../../src/errors.js'
-import {commitAll, declarativeRepoFiles, git, gitRepo, tempDir, upstreamHookRepo, writeTree} from '../helpers/repos.js'
+import {commitAll, declarativeRepoFiles, git, gitRepo, tempDir, microk8sHookRepo, writeTree} from '../helpers/repos.js'
 
 function service() {
   const home = tempDir('mk8s-home-')
@@ -13,7 +13,7 @@ function service() {
 
 describe('RepoService', () => {
   it('adds a git repository made from the upstream core fixture and counts addons for this architecture', async () => {
-    const {dir, names} = upstreamHookRepo('core-addons.yaml')
+    const {dir, names} = microk8sHookRepo('core-addons.yaml')
     const {service: repos} = service()
     const added = await repos.add({name: 'upstream', source: dir})
     expect(added.addons).toBe(names.amd64.length)
@@ -23,7 +23,7 @@ describe('RepoService', () => {
   })
 
   it('adds the upstream community fixture too', async () => {
-    const {dir, names} = upstreamHookRepo('community-addons.yaml')
+    const {dir, names} = microk8sHookRepo('community-addons.yaml')
     const {service: repos} = service()
     expect((await repos.add({name: 'comm', source: dir})).addons).toBe(names.amd64.length)
   })

@@ -4,8 +4,16 @@ import {describe, expect, it} from 'vitest'
 
 import {loadAddon, loadRepositoryIndex, repositoryProblems} from '../../src/addons/repository.js'
 import {ValidationError} from '../../src/errors.js'
-import {declarativeRepoFiles, tempDir, upstreamFixtures, writeTree} from '../helpers/repos.js'
+import {
+  declarativeRepoFiles,
+  fixtures,
+  needsUpstreamFixtures,
+  tempDir,
+  upstreamFixtures,
+  writeTree,
+} from '../helpers/repos.js'
 
+const ours = (name: string) => readFileSync(join(fixtures, name), 'utf8')
 const upstream = (name: string) => readFileSync(join(upstreamFixtures, name), 'utf8')
 
 async function problemsOf(files: Record<string, string>) {
@@ -14,15 +22,47 @@ async function problemsOf(files: Record<string, string>) {
 }
 
 describe('addons.yaml', () => {
-  it.each(['core-addons.yaml', 'community-addons.yaml'])('loads the upstream %s unchanged', async (fixture) => {
-    const dir = writeTree(tempDir(), {'addons.yaml': upstream(fixture)})
-    const index = await loadRepositoryIndex(dir, 'up')
-    expect(index.entries.length).toBeGreaterThan(10)
-    expect(index.entries.find((e) => e.name === 'dns')?.checkStatus ?? 'pod/coredns').toBeTruthy()
+  it('loads a MicroK8s-format addons.yaml with every field as written', async () => {
+    const dir = writeTree(tempDir(), {'addons.yaml': ours('core-addons.yaml')})
+    const index = await loadRepositoryIndex(dir, 'core')
+    expect(index.entries.map((e) => e.name)).toEqual([
+      'dns',
+      'rbac',
+      'ingress',
+      'hostpath-storage',
+      'storage',
+      'gpu',
+      'metrics-server',
+      'host-access',
+      'ha-cluster',
+    ])
+    expect(index.entries.find((e) => e.name === 'dns')).toMatchObject({checkStatus: 'pod/coredns', version: '1.12.0'})
+    expect(index.entries.find((e) => e.name === 'rbac')?.version).toBe('')
+    expect(index.entries.find((e) => e.name === 'host-access')).toMatchObject({
+      checkStatus: '${SNAP_DATA}/var/lock/host-access-enabled',
+      confinement: 'classic',
+    })
+    expect(index.entries.find((e) => e.name === 'ingress')?.architectures).toEqual(['arm64', 'amd64', 's390x'])
   })
 
+  it.for(['core-addons.yaml', 'community-addons.yaml'])(
+    'loads the real upstream %s unchanged',
+    async (fixture, context) => {
+      needsUpstreamFixtures(context)
+      const text = upstream(fixture)
+      const dir = writeTree(tempDir(), {'addons.yaml': text})
+      const index = await loadRepositoryIndex(dir, 'up')
+      // Every entry of the file, by name, in order: nothing dropped or renamed.
+      const names = [...text.matchAll(/^ {4}- name: "([^"]+)"/gm)].map((m) => m[1])
+      expect(names.length).toBeGreaterThan(10)
+      expect(index.entries.map((e) => e.name)).toEqual(names)
+      if (fixture === 'core-addons.yaml')
+        expect(index.entries.find((e) => e.name === 'dns')?.checkStatus).toBe('pod/coredns')
+    },
+  )
+
   it('names the file, field and line of a missing check_status', async () => {
-    const text = upstream('core-addons.yaml').replace('      check_status: "pod/coredns"\n', '')
+    const text = ours('core-addons.yaml').replace('      check_status: "pod/coredns"\n', '')
     const dir = writeTree(tempDir(), {'addons.yaml': text})
     const error = await loadRepositoryIndex(dir, 'up').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ValidationError)
@@ -39,7 +79,7 @@ describe('addons.yaml', () => {
   })
 
   it('names the line of an unsupported architecture', async () => {
-    const text = upstream('core-addons.yaml').replace('        - s390x\n', '        - riscv64\n')
+    const text = ours('core-addons.yaml').replace('        - s390x\n', '        - riscv64\n')
     const dir = writeTree(tempDir(), {'addons.yaml': text})
     const error = (await loadRepositoryIndex(dir, 'up').catch((e: unknown) => e)) as ValidationError
     expect(error.problems[0]).toMatchObject({field: 'microk8s-addons.addons[0].supported_architectures[2]', line: 11})
