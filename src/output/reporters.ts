@@ -4,6 +4,7 @@ import type {Reporter} from '../services/progress.js'
 export function plainReporter(write: (line: string) => void, notice: (line: string) => void): Reporter {
   return {
     notice,
+    say: write,
     async step(title, run) {
       write(`${title}...`)
       let lastPhase = ''
@@ -23,10 +24,11 @@ export function plainReporter(write: (line: string) => void, notice: (line: stri
 }
 
 /** listr2 on a terminal: one task per step whose title shows live counts and what is being waited for. */
-export async function listrReporter(notice: (line: string) => void): Promise<Reporter> {
+export async function listrReporter(write: (line: string) => void, notice: (line: string) => void): Promise<Reporter> {
   const {Listr} = await import('listr2')
   return {
     notice,
+    say: write,
     async step(title, run) {
       let result: Awaited<ReturnType<typeof run>> | undefined
       await new Listr(
@@ -52,6 +54,6 @@ export async function listrReporter(notice: (line: string) => void): Promise<Rep
 export async function chooseReporter(write: (line: string) => void, notice: (line: string) => void): Promise<Reporter> {
   // A terminal that reports no width (some CI wrappers) cannot hold a live task line.
   return process.stdout.isTTY && (process.stdout.columns ?? 0) >= 40
-    ? listrReporter(notice)
+    ? listrReporter(write, notice)
     : plainReporter(write, notice)
 }

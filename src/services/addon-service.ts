@@ -210,13 +210,13 @@ export class AddonService {
   private notFound(missing: AddonRequest[], action: 'disable' | 'enable'): AddonResult[] {
     return missing.map((request) => {
       const addon = `${request.repository}/${request.name}`
-      this.reporter.notice(`Addon ${addon} not found`)
+      this.reporter.say(`Addon ${addon} not found`)
       return resultBuilder(action, addon)('not-found')
     })
   }
 
   private alreadyEnabled(result: ReturnType<typeof resultBuilder>, record: AddonRecord): AddonResult {
-    this.reporter.notice(`Addon ${recordId(record)} is already enabled`)
+    this.reporter.say(`Addon ${recordId(record)} is already enabled`)
     return result('already-enabled', {objects: record.objects})
   }
 
@@ -353,7 +353,7 @@ export class AddonService {
       }
 
       await this.writeRecord(plan.desired)
-      if (plan.addon.definition.message) this.reporter.notice(plan.addon.definition.message)
+      if (plan.addon.definition.message) this.reporter.say(plan.addon.definition.message)
       return result('enabled', {objects: plan.refs, pruned: stale})
     })
   }
@@ -381,7 +381,7 @@ export class AddonService {
     const id = addonId(entry)
     const result = resultBuilder('disable', id)
     const alreadyDisabled = () => {
-      this.reporter.notice(`Addon ${id} is already disabled`)
+      this.reporter.say(`Addon ${id} is already disabled`)
       return result('already-disabled')
     }
 

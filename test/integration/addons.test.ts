@@ -45,8 +45,12 @@ describe('enable, disable and status of dns', () => {
   it('enables dns: objects created, Deployment Available through kwok, record lists exactly what was applied', async () => {
     const {code, stdout} = await mk8s(['enable', 'dns', '--json'])
     expect(code).toBe(0)
-    const result = JSON.parse(stdout) as {addons: {addon: string; objects: Ref[]; status: string}[]; status: string}
-    expect(result.status).toBe('ok')
+    const document = JSON.parse(stdout) as {
+      result: {addons: {addon: string; objects: Ref[]; status: string}[]}
+      status: string
+    }
+    expect(document.status).toBe('ok')
+    const {result} = document
     expect(result.addons.map((a) => [a.addon, a.status])).toEqual([['core/dns', 'enabled']])
 
     const deployment = kubectlJson<{status: {conditions: {status: string; type: string}[]}}>([
@@ -86,7 +90,10 @@ describe('enable, disable and status of dns', () => {
       catalog,
       client,
       cluster: {arch: 'amd64', version: await client.serverVersion()},
-      reporter: quietReporter((line) => notices.push(line)),
+      reporter: quietReporter(
+        (line) => notices.push(line),
+        (line) => notices.push(line),
+      ),
     })
     const result = await service.enable({timeoutMs: 30_000, tokens: ['dns']})
     client.close()

@@ -95,7 +95,9 @@ describe('addon lifecycle', () => {
     expect((await mk8s(['addons', 'repo', 'update', 'it'], env)).code).toBe(0)
     const {code, stdout} = await mk8s(['enable', 'it/shop', '--json'], env)
     expect(code).toBe(0)
-    const result = JSON.parse(stdout) as {addons: {pruned: {kind: string; name: string}[]; status: string}[]}
+    const {result} = JSON.parse(stdout) as {
+      result: {addons: {pruned: {kind: string; name: string}[]; status: string}[]}
+    }
     expect(result.addons[0].status).toBe('enabled')
     expect(result.addons[0].pruned.map((r) => `${r.kind}/${r.name}`).sort()).toEqual([
       'ClusterRole/shop-reader',
@@ -133,15 +135,16 @@ describe('addon lifecycle', () => {
       expect(kubectl(['get', 'deployment', 'shop', '-n', 'shop', '-o', 'name']).trim()).toBe('deployment.apps/shop')
 
       const waiting = startMk8s(['disable', 'it/shop', '--timeout', '60s'], env)
+      // A notice, not a result: it is on stderr.
       let output = ''
-      waiting.child.stdout!.on('data', (chunk) => (output += chunk))
+      waiting.child.stderr!.on('data', (chunk) => (output += chunk))
       // Release only once the second mk8s has seen the lease taken, however slowly it started.
       await eventually(() => {
         if (!output.includes('Waiting for another mk8s')) throw new Error('not waiting yet')
       }, 30_000)
       await lock.release()
       const done = await waiting.done
-      expect(done.stdout).toMatch(/Waiting for another mk8s \(.*\) to finish changing addons/)
+      expect(done.stderr).toMatch(/Waiting for another mk8s \(.*\) to finish changing addons/)
       expect(done.stdout).toContain('Disabled it/shop')
       expect(done.code).toBe(0)
     } finally {
@@ -156,7 +159,9 @@ describe('addon lifecycle', () => {
     const results = await Promise.all([first.done, second.done])
     expect(results.map((r) => r.code)).toEqual([0, 0])
     // The lock test disabled shop: one enable applies it, the other waits for the lease and finds it enabled.
-    const statuses = results.map((r) => (JSON.parse(r.stdout) as {addons: {status: string}[]}).addons[0].status).sort()
+    const statuses = results
+      .map((r) => (JSON.parse(r.stdout) as {result: {addons: {status: string}[]}}).result.addons[0].status)
+      .sort()
     expect(statuses).toEqual(['already-enabled', 'enabled'])
   })
 

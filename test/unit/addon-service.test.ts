@@ -24,7 +24,10 @@ async function setup(overrides: string | Record<string, string> = {}) {
       catalog: await AddonCatalog.load({env}),
       client,
       cluster,
-      reporter: quietReporter((line) => notices.push(line)),
+      reporter: quietReporter(
+        (line) => notices.push(line),
+        (line) => notices.push(line),
+      ),
     })
   return {client, notices, repos, service, source}
 }
@@ -152,7 +155,10 @@ describe('AddonService with a fake API server', () => {
         catalog: await AddonCatalog.load({env}),
         client,
         cluster,
-        reporter: quietReporter((line) => notices.push(line)),
+        reporter: quietReporter(
+          (line) => notices.push(line),
+          (line) => notices.push(line),
+        ),
       })
     const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/app']})
     expect(first.addons.map((a) => [a.addon, a.status])).toEqual([

@@ -179,3 +179,28 @@ describe('the command list', () => {
     expect(JSON.parse(run(['hello', '--json']))).toEqual({result: {greeting: 'hello'}, status: 'ok', warnings: []})
   }, 120_000)
 })
+
+describe('shell completion', () => {
+  it('completes commands, topics, flags and addon names in a real bash', async () => {
+    // Given mk8s on PATH and its completion script sourced
+    const binDir = tempDir('mk8s-path-')
+    symlinkSync(join(repoRoot, 'bin/run.js'), join(binDir, 'mk8s'))
+    const complete = (line: string) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          'source <(mk8s completion bash); read -a COMP_WORDS <<< "$LINE"; [[ "$LINE" == *" " ]] && COMP_WORDS+=(""); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _mk8s_complete; echo "${COMPREPLY[*]}"',
+        ],
+        {encoding: 'utf8', env: {...process.env, ...isolated(), LINE: line, PATH: `${binDir}:${process.env.PATH}`}},
+      ).trim()
+    // When TAB is pressed after each of these, Then bash offers
+    expect(complete('mk8s ena')).toBe('enable')
+    expect(complete('mk8s addons ')).toBe('lint list new repo')
+    expect(complete('mk8s addons repo ')).toBe('add list remove update')
+    expect(complete('mk8s enable d')).toBe('dns')
+    expect(complete('mk8s disable core/')).toBe('core/dns')
+    expect(complete('mk8s enable dns --ti')).toBe('--timeout')
+    expect(complete('mk8s completion ')).toBe('bash zsh')
+  })
+})
