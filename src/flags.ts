@@ -52,3 +52,54 @@ export function parseDuration(value: string, flag = '--timeout'): number {
   const unit = {h: 3_600_000, m: 60_000, ms: 1, s: 1000}[match[2] ?? 's']!
   return Number(match[1]) * unit
 }
+
+/** Flags of every command that talks to the nodes' agents. */
+export const agentFlags = {
+  'agent-ca': Flags.string({
+    description: "CA that signs the agents' certificates (default: the kubeconfig's cluster CA)",
+    helpValue: 'FILE',
+  }),
+  'agent-timeout': Flags.string({default: '30s', description: 'how long each node may take to answer'}),
+  'agent-token-file': Flags.string({
+    description:
+      "callback token of the agents (default: $MK8S_AGENT_TOKEN_FILE, or MicroK8s's credentials/callback-token.txt)",
+    helpValue: 'FILE',
+  }),
+  'insecure-skip-tls-verify': Flags.boolean({description: "do not verify the agents' certificates (insecure)"}),
+  node: Flags.string({
+    description: "a node's agent (HOST:PORT); repeat for more (default: every Node's InternalIP:25000)",
+    multiple: true,
+  }),
+}
+
+/**
+ * Moves the tokens that are not mk8s flags behind `--`, so `nodes args set kubelet --max-pods=200` reads as
+ * `nodes args set kubelet -- --max-pods=200`. Tokens already after `--` stay there.
+ */
+export function serviceFlagsLast(argv: string[], flags: Record<string, {char?: string; type: string}>): string[] {
+  const known = new Map<string, {type: string}>([['--json', {type: 'boolean'}]])
+  for (const [name, flag] of Object.entries(flags)) {
+    known.set(`--${name}`, flag)
+    if (flag.char) known.set(`-${flag.char}`, flag)
+  }
+
+  const mine: string[] = []
+  const service: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]
+    if (token === '--') {
+      service.push(...argv.slice(i + 1))
+      break
+    }
+
+    const name = token.split('=')[0]
+    const flag = token.startsWith('-') ? known.get(name) : undefined
+    if (!token.startsWith('-')) (service.length > 0 ? service : mine).push(token)
+    else if (flag) {
+      mine.push(token)
+      if (flag.type === 'option' && !token.includes('=') && i + 1 < argv.length) mine.push(argv[++i])
+    } else service.push(token)
+  }
+
+  return [...mine, '--', ...service]
+}

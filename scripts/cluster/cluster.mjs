@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The test control plane: etcd, kube-apiserver (started from node-1's MicroK8s-style args
 // file, as kubelite does), kube-controller-manager, kube-scheduler and kwok with three fake
-// nodes on 127.0.0.2-4. State lives in .cluster/; `down` stops exactly the processes `up`
+// nodes on 127.0.0.2-4, each with an mk8s agent on its IP, port 25000. State lives in .cluster/; `down` stops exactly the processes `up`
 // started, by PID, and removes the state.
 //
 //   node scripts/cluster/cluster.mjs up | down | restart-apiserver | status
 import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {randomBytes} from 'node:crypto'
 import {request} from 'node:https'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -424,18 +425,127 @@ export async function up(dir = defaultClusterDir) {
     dir,
   )
 
+  writeFileSync(agentTokenFile(dir), `${randomBytes(32).toString('hex')}\n`, {mode: 0o600})
+  for (const node of NODES) agentCertificate(dir, node)
+  await Promise.all(NODES.map((node) => startAgent(dir, node.name)))
+
   writeFileSync(
     join(dir, 'env'),
     [
       `export KUBECONFIG=${JSON.stringify(kc)}`,
+      `export MK8S_AGENT_TOKEN_FILE=${JSON.stringify(agentTokenFile(dir))}`,
       `export MK8S_CLUSTER_DIR=${JSON.stringify(dir)}`,
       `export MK8S_CLUSTER_NODES=${JSON.stringify(NODES.map((n) => `${n.name}=${n.ip}`).join(' '))}`,
       `export PATH=${JSON.stringify(bin)}:"$PATH"`,
       '',
     ].join('\n'),
   )
-  log(`up: ${server}, nodes ${NODES.map((n) => `${n.name} (${n.ip})`).join(', ')}`)
+  log(`up: ${server}, nodes ${NODES.map((n) => `${n.name} (${n.ip}, agent :${AGENT_PORT})`).join(', ')}`)
   log(`use it with: source ${join(dir, 'env')}`)
+}
+
+export const AGENT_PORT = 25000
+export const agentTokenFile = (dir = defaultClusterDir) => join(dir, 'callback-token.txt')
+export const nodeDir = (dir, node) => join(dir, 'nodes', node)
+/** Each agent appends the service it restarts to this file, so tests can tell what was restarted. */
+export const restartLog = (dir, node) => join(nodeDir(dir, node), 'restarts.log')
+
+/** A serving certificate for a node's agent, signed by the cluster CA, with the node's IP as SAN (as MicroK8s's). */
+function agentCertificate(dir, node) {
+  const certs = join(nodeDir(dir, 'node-1'), 'certs')
+  const out = join(nodeDir(dir, node.name), 'agent')
+  mkdirSync(out, {recursive: true})
+  openssl(
+    out,
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    `/CN=${node.name}`,
+  )
+  writeFileSync(join(out, 'server.ext'), `subjectAltName=IP:${node.ip}\nextendedKeyUsage=serverAuth\n`)
+  openssl(
+    out,
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    join(certs, 'ca.crt'),
+    '-CAkey',
+    join(certs, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '3650',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.crt',
+  )
+}
+
+function agentHealthy(dir, node) {
+  return new Promise((resolve) => {
+    const req = request(
+      {
+        ca: readFileSync(join(nodeDir(dir, 'node-1'), 'certs', 'ca.crt')),
+        host: node.ip,
+        path: '/health',
+        port: AGENT_PORT,
+        timeout: 2000,
+      },
+      (res) => {
+        res.resume()
+        resolve(res.statusCode === 200)
+      },
+    )
+    req.on('error', () => resolve(false))
+    req.on('timeout', () => req.destroy())
+    req.end()
+  })
+}
+
+/**
+ * Starts the mk8s agent of one node. Node-1's restarts of kube-apiserver restart the harness's API server; every other
+ * restart is only written to the node's restarts.log (kwok nodes have no kubelet to restart).
+ */
+export async function startAgent(dir = defaultClusterDir, name) {
+  const node = NODES.find((n) => n.name === name)
+  const here = nodeDir(dir, node.name)
+  const logRestart = `echo {service} >> ${JSON.stringify(restartLog(dir, node.name))}`
+  const restarts = [`--restart-command=${logRestart}`]
+  if (node.name === 'node-1') {
+    restarts.push(
+      `--restart-command=kube-apiserver=${logRestart.replace('{service}', 'kube-apiserver')} && ${JSON.stringify(process.execPath)} ${JSON.stringify(fileURLToPath(import.meta.url))} restart-apiserver`,
+    )
+  }
+
+  start(
+    dir,
+    `agent-${node.name}`,
+    process.execPath,
+    [
+      join(root, 'bin', 'run.js'),
+      'agent',
+      `--bind=${node.ip}:${AGENT_PORT}`,
+      `--args-dir=${join(here, 'args')}`,
+      `--token-file=${agentTokenFile(dir)}`,
+      `--cert=${join(here, 'agent', 'server.crt')}`,
+      `--key=${join(here, 'agent', 'server.key')}`,
+      ...restarts,
+    ],
+    {MK8S_CLUSTER_DIR: dir, MK8S_HOME: join(here, 'mk8s-home')},
+  )
+  await waitFor(`the agent of ${node.name}`, () => agentHealthy(dir, node), 30_000, `agent-${node.name}`, dir)
+}
+
+export async function stopAgent(dir = defaultClusterDir, name) {
+  await stop(dir, `agent-${name}`, process.execPath, 3000)
 }
 
 export async function down(dir = defaultClusterDir) {
@@ -448,6 +558,7 @@ export async function down(dir = defaultClusterDir) {
   }
 
   if (bin) {
+    for (const node of NODES) await stopAgent(dir, node.name)
     // Reverse start order, so nothing reconnects to a component that is already gone.
     for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'])
       await stop(dir, name, join(bin, name))
@@ -464,6 +575,14 @@ export function status(dir = defaultClusterDir) {
     const file = join(dir, 'pids', `${name}.pid`)
     const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
     console.log(`${name.padEnd(24)} ${pid && isOurs(pid, join(state.bin, name)) ? `running (pid ${pid})` : 'stopped'}`)
+  }
+
+  for (const node of NODES) {
+    const file = join(dir, 'pids', `agent-${node.name}.pid`)
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
+    console.log(
+      `${`agent ${node.name}`.padEnd(24)} ${pid && isOurs(pid, process.execPath) ? `running (pid ${pid}) on ${node.ip}:${AGENT_PORT}` : 'stopped'}`,
+    )
   }
 }
 

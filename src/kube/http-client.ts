@@ -46,6 +46,11 @@ export class HttpKubeClient implements KubeClient {
     })
   }
 
+  /** The cluster CA of the kubeconfig: MicroK8s agents serve certificates it signed. */
+  get certificateAuthority(): Buffer | undefined {
+    return this.base.ca
+  }
+
   static async connect(options: ConnectOptions = {}): Promise<HttpKubeClient> {
     return new HttpKubeClient(await loadCredentials(options))
   }

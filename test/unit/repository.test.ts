@@ -46,7 +46,7 @@ describe('addons.yaml', () => {
   })
 
   it.for(['core-addons.yaml', 'community-addons.yaml'])(
-    'loads the real upstream %s unchanged',
+    'loads the real upstream %s unchanged (needs ../shared/fixtures/microk8s-upstream)',
     async (fixture, context) => {
       needsUpstreamFixtures(context)
       const text = upstream(fixture)
