@@ -43,6 +43,7 @@ export async function agentToken(options: {env?: NodeJS.ProcessEnv; tokenFile?: 
   try {
     const token = (await readBounded(file, 4096)).trim().split('|')[0]
     if (!token) throw new UserError(`${file} is empty`)
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
     if (/[\0-\x1f]/.test(token)) throw new UserError(`${file}: the token contains control characters`)
     return token
   } catch (error) {
