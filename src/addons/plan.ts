@@ -4,7 +4,7 @@ import {UserError, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, type ReadyTarget, addonId} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
-import {type RenderedObject, renderAddon} from '../render/renderer.js'
+import {type RenderedNodeArgs, type RenderedObject, renderAddon, renderNodeArgs} from '../render/renderer.js'
 import type {AddonRequest} from './grammar.js'
 import type {AddonRecord} from '../records/applyset.js'
 import {checkKubernetesVersion} from './graph.js'
@@ -22,6 +22,8 @@ export interface ClusterFacts {
 export interface AddonPlan {
   addon: DeclarativeAddon
   images: Record<string, string>
+  /** Service arguments to change on every node (addon.yaml nodeArgs), rendered. */
+  nodeArgs: RenderedNodeArgs[]
   objects: RenderedObject[]
   options: Record<string, OptionValue>
   /** The objects whose readiness decides the addon's (addon.yaml `ready`); undefined: every object mk8s can wait for. */
@@ -70,6 +72,7 @@ export async function planAddon(
   })
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
+  const nodeArgs = renderNodeArgs(addon, {cluster, images, options})
   const readyTargets = addon.definition.ready
   const missing = (readyTargets ?? [])
     .map((target, i) => ({i, target}))
@@ -85,7 +88,7 @@ export async function planAddon(
     )
   }
 
-  return {addon, images, objects, options, readyTargets}
+  return {addon, images, nodeArgs, objects, options, readyTargets}
 }
 
 export function matchesTarget(

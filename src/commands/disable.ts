@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {changeFlags, clusterFlags, parseDuration} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, parseDuration} from '../flags.js'
 import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Disable extends BaseCommand {
@@ -16,14 +16,14 @@ export default class Disable extends BaseCommand {
     '<%= config.bin %> <%= command.id %> core/dns --json',
   ]
 
-  static override flags = {...clusterFlags, ...changeFlags}
+  static override flags = {...clusterFlags, ...changeFlags, ...agentFlags}
 
   static override strict = false
 
   public async run(): Promise<ChangeResult | undefined> {
     const {argv, flags} = await this.parse(Disable)
     if (await this.answeredAddonHelp(argv as string[])) return undefined
-    const [{AddonService}, {openSession}, output] = await Promise.all([
+    const [{AddonService}, {fleetOf, openSession}, output] = await Promise.all([
       import('../services/addon-service.js'),
       import('../services/session.js'),
       import('../output/change-result.js'),
@@ -31,7 +31,11 @@ export default class Disable extends BaseCommand {
     const timeoutMs = parseDuration(flags.timeout)
     const session = await openSession(flags)
     try {
-      const service = new AddonService({...session, reporter: await this.reporter()})
+      const service = new AddonService({
+        ...session,
+        fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
+        reporter: await this.reporter(),
+      })
       const result = await service.disable({
         dryRun: flags['dry-run'] as 'client' | 'server' | undefined,
         timeoutMs,

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {changeFlags, clusterFlags, parseDuration, renderFlags} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, parseDuration, renderFlags} from '../flags.js'
 import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Enable extends BaseCommand {
@@ -25,14 +25,14 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     '<%= config.bin %> <%= command.id %> dns --dry-run client',
   ]
 
-  static override flags = {...clusterFlags, ...changeFlags, ...renderFlags}
+  static override flags = {...clusterFlags, ...changeFlags, ...agentFlags, ...renderFlags}
 
   static override strict = false
 
   public async run(): Promise<ChangeResult | undefined> {
     const {argv, flags} = await this.parse(Enable)
     if (await this.answeredAddonHelp(argv as string[])) return undefined
-    const [{AddonService}, {openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([
+    const [{AddonService}, {fleetOf, openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([
       import('../services/addon-service.js'),
       import('../services/session.js'),
       import('../render/images.js'),
@@ -41,7 +41,11 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     const timeoutMs = parseDuration(flags.timeout)
     const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession(flags)
     try {
-      const service = new AddonService({...session, reporter: await this.reporter()})
+      const service = new AddonService({
+        ...session,
+        fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
+        reporter: await this.reporter(),
+      })
       const result = await service.enable({
         dryRun: flags['dry-run'] as 'client' | 'server' | undefined,
         forceConflicts: flags['force-conflicts'],

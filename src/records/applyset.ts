@@ -13,16 +13,36 @@ export const PART_OF = 'applyset.kubernetes.io/part-of'
 export const RECORD_LABEL = 'mk8s.io/addon-record'
 export const TOOLING = 'mk8s/v1'
 
+/** What an addon changed in one service's arguments on one node, and what was there before. */
+export interface NodeArgsRecord {
+  address: string
+  /** False when the node could not be changed: nothing of it is to be restored. */
+  applied: boolean
+  error?: string
+  node: string
+  /** Each changed flag's value before mk8s first changed it; null where the flag was not set. */
+  previous: Record<string, null | string>
+  removed: string[]
+  restart: boolean
+  service: string
+  set: Record<string, string>
+}
+
 export interface AddonRecord {
   addon: string
   images: Record<string, string>
+  /** Service arguments the addon changed, node by node (addon.yaml nodeArgs). */
+  nodeArgs?: NodeArgsRecord[]
   objects: ObjectRef[]
   options: Record<string, OptionValue>
   /** --image and --registry-mirror given when enabling: reused when the addon is enabled again. */
   overrides?: {images?: Record<string, string>; registryMirrors?: Record<string, string>}
   repository: string
-  /** `applying` while an enable runs: a record left so was interrupted and is finished by enabling again. */
-  state: 'applying' | 'enabled'
+  /**
+   * `applying` while an enable runs: a record left so was interrupted and is finished by enabling again.
+   * `disabling`: a disable deleted the objects but could not restore every node's arguments; disable again finishes.
+   */
+  state: 'applying' | 'disabling' | 'enabled'
   updatedAt: string
   version: string
 }
@@ -80,6 +100,7 @@ export function recordObject(record: AddonRecord): KubeObject {
     data: {
       addon: record.addon,
       images: JSON.stringify(record.images),
+      nodeArgs: JSON.stringify(record.nodeArgs ?? []),
       objects: JSON.stringify(record.objects),
       options: JSON.stringify(record.options),
       overrides: JSON.stringify(record.overrides ?? {}),
@@ -108,11 +129,12 @@ export function parseRecord(object: KubeObject): AddonRecord | undefined {
     return {
       addon: data.addon,
       images: JSON.parse(data.images ?? '{}'),
+      nodeArgs: JSON.parse(data.nodeArgs ?? '[]'),
       objects: JSON.parse(data.objects ?? '[]'),
       options: JSON.parse(data.options ?? '{}'),
       overrides: JSON.parse(data.overrides ?? '{}'),
       repository: data.repository,
-      state: data.state === 'enabled' ? 'enabled' : 'applying',
+      state: data.state === 'enabled' || data.state === 'disabling' ? data.state : 'applying',
       updatedAt: data.updatedAt,
       version: data.version,
     }

@@ -141,3 +141,43 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
   if (problems.length > 0) throw new ValidationError(`Cannot render ${id}`, problems)
   return rendered
 }
+
+/** One service's argument changes, rendered: values are templates over the same context as the manifests. */
+export interface RenderedNodeArgs {
+  remove: string[]
+  restart: boolean
+  service: string
+  update: Record<string, string>
+}
+
+/** Renders addon.yaml `nodeArgs`: each value a Handlebars template (`"{{options.serviceIp}}"`), strict. */
+export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext): RenderedNodeArgs[] {
+  const data = {
+    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
+    ...context,
+  }
+  return Object.entries(addon.definition.nodeArgs ?? {}).map(([service, change]) => {
+    const update: Record<string, string> = {}
+    for (const [flag, value] of Object.entries(change.set ?? {})) {
+      const field = `nodeArgs.${service}.set.${flag}`
+      let text: string
+      try {
+        text = handlebars().compile(String(value), {noEscape: true, strict: true})(data)
+      } catch (error) {
+        throw new ValidationError(`Cannot render ${addonId(addon.entry)}`, [
+          {field, file: join(addon.dir, 'addon.yaml'), message: shortHandlebarsMessage(error as Error)},
+        ])
+      }
+
+      if (/[\n\r\0]/.test(text)) {
+        throw new ValidationError(`Cannot render ${addonId(addon.entry)}`, [
+          {field, file: join(addon.dir, 'addon.yaml'), message: 'renders to a value with a newline or NUL'},
+        ])
+      }
+
+      update[flag] = text
+    }
+
+    return {remove: change.remove ?? [], restart: change.restart ?? false, service, update}
+  })
+}

@@ -19,6 +19,7 @@ import {describeRef, refKey, refOf} from '../kube/types.js'
 import {type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {
   type AddonRecord,
+  type NodeArgsRecord,
   PART_OF,
   addonSetId,
   listRecords,
@@ -29,6 +30,9 @@ import {
   withMembership,
 } from '../records/applyset.js'
 import {ChangeLock, type HeldLock} from '../records/lock.js'
+import type {NodeFleet} from '../nodes/fleet.js'
+import type {RenderedNodeArgs} from '../render/renderer.js'
+import {applyNodeArgs, describeNodeArgs, nodeArgsSatisfied, restoreNodeArgs} from './node-args.js'
 import type {ReadyTarget} from '../models/addon.js'
 import type {ImageOverrides} from '../render/images.js'
 import {plural} from '../util/text.js'
@@ -58,6 +62,8 @@ export interface AddonServiceOptions {
   catalog: AddonCatalog
   client: KubeClient
   cluster: {arch: string; version: string}
+  /** The nodes' agents, asked for only when an addon changes node arguments; undefined: no agent token configured. */
+  fleet?: () => Promise<NodeFleet | undefined>
   reporter?: Reporter
 }
 
@@ -66,6 +72,7 @@ interface EnablePlan {
   addon: DeclarativeAddon
   desired: AddonRecord
   id: string
+  nodeArgs: RenderedNodeArgs[]
   objects: KubeObject[]
   readyTargets?: ReadyTarget[]
   refs: ObjectRef[]
@@ -96,12 +103,21 @@ export class AddonService {
   private readonly client: KubeClient
   private readonly cluster: {arch: string; version: string}
   private readonly reporter: Reporter
+  private readonly fleetProvider: () => Promise<NodeFleet | undefined>
+  private fleetPromise?: Promise<NodeFleet | undefined>
 
   constructor(options: AddonServiceOptions) {
     this.catalog = options.catalog
     this.client = options.client
     this.cluster = options.cluster
     this.reporter = options.reporter ?? silentReporter
+    this.fleetProvider = options.fleet ?? (async () => undefined)
+  }
+
+  /** The fleet, found once and only when a change needs it. */
+  private fleet(): Promise<NodeFleet | undefined> {
+    this.fleetPromise ??= this.fleetProvider()
+    return this.fleetPromise
   }
 
   async enable(options: EnableOptions): Promise<ChangeResult> {
@@ -233,7 +249,11 @@ export class AddonService {
     if (!request && record?.state === 'enabled') return this.alreadyEnabled(result, record)
     const rendered = await this.render(addon, options, request, values, record)
     if (options.dryRun === 'client') {
-      return result('planned', {objects: rendered.objects.map(refOf), rendered: rendered.objects})
+      return result('planned', {
+        nodeArgs: rendered.nodeArgs,
+        objects: rendered.objects.map(refOf),
+        rendered: rendered.objects,
+      })
     }
 
     const plan = {...rendered, objects: await normalizeNamespaces(this.client, rendered.objects)}
@@ -246,7 +266,7 @@ export class AddonService {
         force: options.forceConflicts,
         timeoutMs: options.timeoutMs,
       })
-      return result('planned', {objects: plan.refs, pruned: staleMembers(record, plan.refs)})
+      return result('planned', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: staleMembers(record, plan.refs)})
     }
 
     await options.lock.hold()
@@ -303,6 +323,7 @@ export class AddonService {
         version: addon.definition.version,
       },
       id: addonId(addon.entry),
+      nodeArgs: plan.nodeArgs,
       objects,
       readyTargets: plan.readyTargets,
       refs,
@@ -352,16 +373,54 @@ export class AddonService {
         result.lap('prune')
       }
 
-      await this.writeRecord(plan.desired)
+      const nodeArgs = await this.setNodeArgs(plan, current, update)
+      await this.writeRecord({...plan.desired, nodeArgs})
       if (plan.addon.definition.message) this.reporter.say(plan.addon.definition.message)
-      return result('enabled', {objects: plan.refs, pruned: stale})
+      return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
+  }
+
+  /**
+   * The addon's service arguments on every node, once its objects are ready. A node that cannot be changed fails the
+   * enable, and the record (left `applying`) says which nodes have which values, so enabling again converges.
+   */
+  private async setNodeArgs(
+    plan: EnablePlan,
+    current: AddonRecord | undefined,
+    update: (detail: string) => void,
+  ): Promise<NodeArgsRecord[]> {
+    if (plan.nodeArgs.length === 0) return []
+    const fleet = await this.fleet()
+    if (!fleet) {
+      this.reporter.notice(
+        `Node arguments of ${plan.id} not changed (${describeNodeArgs(plan.nodeArgs)}): no agent token; pass --agent-token-file or set MK8S_AGENT_TOKEN_FILE`,
+      )
+      return current?.nodeArgs ?? []
+    }
+
+    update(`setting node arguments on ${plural(fleet.nodes.length, 'node')}`)
+    const nodeArgs = await applyNodeArgs(fleet, plan.nodeArgs, current?.nodeArgs)
+    const failed = nodeArgs.filter((entry) => entry.error)
+    if (failed.length > 0) {
+      await this.writeRecord({...plan.desired, nodeArgs, state: 'applying'})
+      throw new UserError(
+        [
+          `Node arguments not set on ${failed.length} of ${nodeArgs.length} node services; enable again once they are reachable:`,
+          ...failed.map((entry) => `  ${entry.node} (${entry.address}) ${entry.service}: ${entry.error}`),
+        ].join('\n'),
+        {problems: failed.map((entry) => ({field: entry.service, message: entry.error!, node: entry.node}))},
+      )
+    }
+
+    return nodeArgs
   }
 
   /** Same version, options and images, the same objects, and every recorded member still there: nothing to write. */
   private async unchanged(record: AddonRecord, plan: EnablePlan): Promise<boolean> {
     const {desired} = plan
     if (record.state !== 'enabled' || record.version !== desired.version) return false
+    if (plan.nodeArgs.length > 0 && (await this.fleet()) && !nodeArgsSatisfied(record.nodeArgs, plan.nodeArgs))
+      return false
     if (!sameJson(record.options, desired.options) || !sameJson(record.images, desired.images)) return false
     if (!sameJson(record.objects.map(refKey).sort(), desired.objects.map(refKey).sort())) return false
     const live = await readinessMap(this.client, record.objects, {labelSelector: `${PART_OF}=${plan.setId}`})
@@ -370,6 +429,35 @@ export class AddonService {
 
   private async writeRecord(record: AddonRecord): Promise<void> {
     await this.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+  }
+
+  /**
+   * Puts every node's arguments back as they were before the addon. Nodes that cannot be reached stay in the record
+   * (state `disabling`, its objects already gone), so disabling again finishes the job.
+   */
+  private async restoreNodeArgs(record: AddonRecord, update: (detail: string) => void): Promise<void> {
+    const pending = (record.nodeArgs ?? []).filter((entry) => entry.applied)
+    if (pending.length === 0) return
+    const fleet = await this.fleet()
+    const left = fleet ? (update('restoring node arguments'), await restoreNodeArgs(fleet, pending)) : pending
+    if (left.length === 0) return
+    await this.writeRecord({...record, nodeArgs: left, objects: [], state: 'disabling'})
+    const why = fleet ? '' : ' (no agent token: pass --agent-token-file or set MK8S_AGENT_TOKEN_FILE)'
+    throw new UserError(
+      [
+        `Node arguments not restored on ${left.length} node services${why}; disable again once they are reachable:`,
+        ...left.map(
+          (entry) => `  ${entry.node} (${entry.address}) ${entry.service}${entry.error ? `: ${entry.error}` : ''}`,
+        ),
+      ].join('\n'),
+      {
+        problems: left.map((entry) => ({
+          field: entry.service,
+          message: entry.error ?? 'not restored',
+          node: entry.node,
+        })),
+      },
+    )
   }
 
   /** `record` is what the listing before the lock found; it is read again once the lock is held. */
@@ -386,7 +474,8 @@ export class AddonService {
     }
 
     if (!record) return alreadyDisabled()
-    if (options.dryRun) return result('planned', {objects: record.objects, pruned: record.objects})
+    if (options.dryRun)
+      return result('planned', {nodeArgs: record.nodeArgs, objects: record.objects, pruned: record.objects})
     await options.lock.hold()
     const current = await readRecord(this.client, entry)
     if (!current) return alreadyDisabled()
@@ -398,8 +487,9 @@ export class AddonService {
           timeoutMs: options.timeoutMs,
         })
         result.lap('delete')
+        await this.restoreNodeArgs(current, update)
         await this.client.delete(recordRef(entry))
-        return result('disabled', {pruned: current.objects})
+        return result('disabled', {nodeArgs: current.nodeArgs, pruned: current.objects})
       })
     } catch (error) {
       if (!(error instanceof UserError)) throw error
@@ -431,7 +521,10 @@ export function describeResult(result: AddonResult): string {
       if (result.action === 'disable')
         return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}`
       const prune = result.pruned.length > 0 ? ` and prune ${result.pruned.map(describeRef).join(', ')}` : ''
-      return `Would apply ${plural(result.objects.length, 'object')} for ${result.addon}${prune}`
+      const nodes = result.nodeArgs?.length
+        ? `, and set on every node: ${describeNodeArgs(result.nodeArgs as RenderedNodeArgs[])}`
+        : ''
+      return `Would apply ${plural(result.objects.length, 'object')} for ${result.addon}${prune}${nodes}`
     }
 
     default: {

@@ -10,6 +10,8 @@ export interface AddonResult {
   /** Milliseconds spent in each phase (render, apply, ready, prune, delete) and in all. */
   durations: Record<string, number>
   message?: string
+  /** Service argument changes: planned (dry run), made (enable) or restored (disable). */
+  nodeArgs?: unknown[]
   objects: ObjectRef[]
   pending?: PendingObject[]
   pruned: ObjectRef[]

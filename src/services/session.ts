@@ -2,6 +2,7 @@ import {AddonCatalog} from '../addons/catalog.js'
 import {DEFAULT_KUBE_VERSION} from '../addons/plan.js'
 import {HttpKubeClient} from '../kube/http-client.js'
 import type {KubeClient} from '../kube/types.js'
+import type {NodeFleet} from '../nodes/fleet.js'
 
 export interface SessionOptions {
   context?: string
@@ -11,6 +12,8 @@ export interface SessionOptions {
 export interface ClusterSession {
   catalog: AddonCatalog
   client: KubeClient
+  /** The kubeconfig's cluster CA: MicroK8s agents serve certificates it signed. */
+  clusterCa?: Buffer
   cluster: {arch: string; version: string}
   /** Closes the client's connections; safe to call more than once. */
   close(): void
@@ -31,7 +34,13 @@ export async function openSession(options: SessionOptions = {}): Promise<Cluster
     }
 
     const arch = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? catalog.arch
-    return {catalog, client, close: () => client.close(), cluster: {arch, version}}
+    return {
+      catalog,
+      client,
+      close: () => client.close(),
+      cluster: {arch, version},
+      clusterCa: client.certificateAuthority,
+    }
   } catch (error) {
     client.close()
     throw error
@@ -61,4 +70,30 @@ export async function offlineSession(): Promise<ClusterSession> {
     serverVersion: refuse,
   }
   return {catalog, client, close() {}, cluster: {arch: catalog.arch, version: DEFAULT_KUBE_VERSION}}
+}
+
+/** How enable and disable reach the nodes' agents, from the agent flags; asked for only when an addon needs it. */
+export function fleetOf(
+  session: ClusterSession,
+  flags: {
+    'agent-ca'?: string
+    'agent-timeout': string
+    'agent-token-file'?: string
+    'insecure-skip-tls-verify'?: boolean
+    node?: string[]
+  },
+  timeoutMs: number,
+): () => Promise<NodeFleet | undefined> {
+  return async () => {
+    const {openFleet} = await import('./nodes.js')
+    return openFleet({
+      agentCa: flags['agent-ca'],
+      clusterCa: session.clusterCa,
+      insecureSkipTlsVerify: flags['insecure-skip-tls-verify'],
+      kube: session.client,
+      nodes: flags.node,
+      timeoutMs,
+      tokenFile: flags['agent-token-file'],
+    })
+  }
 }

@@ -122,8 +122,13 @@ async function membersHealth(
   const result = new Map<string, {health: Health; issues: string[]}>()
   for (const record of records) {
     const issues: string[] = []
-    let health: Health = record.state === 'applying' ? 'progressing' : 'ready'
+    let health: Health =
+      record.state === 'applying' ? 'progressing' : record.state === 'disabling' ? 'degraded' : 'ready'
     if (record.state === 'applying') issues.push('an enable has not finished: enable it again to complete it')
+    if (record.state === 'disabling') issues.push('a disable has not finished: disable it again to complete it')
+    for (const entry of record.nodeArgs ?? []) {
+      if (entry.error) issues.push(`node arguments of ${entry.service} on ${entry.node}: ${entry.error}`)
+    }
     for (const ref of record.objects) {
       const {object, readiness} = live.get(refKey(ref))!
       if (!object) {

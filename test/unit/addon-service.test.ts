@@ -1,7 +1,9 @@
 import {describe, expect, it} from 'vitest'
 
 import {quietReporter} from '../../src/services/progress.js'
-import {AddonService} from '../../src/services/addon-service.js'
+import {AddonService, describeResult} from '../../src/services/addon-service.js'
+import {parseRecord} from '../../src/records/applyset.js'
+import {FakeAgents} from '../helpers/fake-agents.js'
 import {AddonCatalog} from '../../src/addons/catalog.js'
 import {RepoService} from '../../src/services/repos.js'
 import {commitAll, declarativeRepoFiles, gitRepo, tempDir, writeTree} from '../helpers/repos.js'
@@ -29,7 +31,7 @@ async function setup(overrides: string | Record<string, string> = {}) {
         (line) => notices.push(line),
       ),
     })
-  return {client, notices, repos, service, source}
+  return {client, env, notices, repos, service, source}
 }
 
 const kinds = (client: FakeKubeClient) => [...client.objects.values()].map((o) => `${o.kind}/${o.metadata.name}`).sort()
@@ -220,5 +222,115 @@ describe('AddonService safety rules', () => {
     ).enable({lock: {hold: async () => void held++}, timeoutMs: 1000, tokens: ['t/demo']})
     expect(result.addons[0].status).toBe('already-enabled')
     expect(held).toBe(0)
+  })
+})
+
+describe('AddonService node arguments', () => {
+  const withNodeArgs = `${declarativeRepoFiles()['addons/demo/addon.yaml']}nodeArgs:
+  kubelet:
+    set:
+      --cluster-dns: "10.0.0.{{options.replicas}}"
+      --cluster-domain: cluster.local
+    restart: true
+`
+
+  async function nodeSetup() {
+    const {client, env, notices} = await setup({'addon.yaml': withNodeArgs})
+    const agents = new FakeAgents(['node-1', 'node-2', 'node-3'], {kubelet: '# kubelet\n--cluster-domain=old.local\n'})
+    const service = async () =>
+      new AddonService({
+        catalog: await AddonCatalog.load({env}),
+        client,
+        cluster,
+        fleet: async () => agents.fleet,
+        reporter: quietReporter((line) => notices.push(line)),
+      })
+    return {agents, client, notices, service}
+  }
+
+  const record = (client: FakeKubeClient) => parseRecord(client.objects.get('v1|ConfigMap|kube-system|mk8s.t.demo')!)!
+
+  it('sets them on every node, records what each had, and disable restores exactly that', async () => {
+    const {agents, client, service} = await nodeSetup()
+    const enabled = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo:2']})
+    expect(enabled.addons[0].status).toBe('enabled')
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      expect(agents.args(node, 'kubelet')).toEqual(
+        new Map([
+          ['--cluster-domain', 'cluster.local'],
+          ['--cluster-dns', '10.0.0.2'],
+        ]),
+      )
+    }
+
+    expect(agents.restarts.sort()).toEqual(['node-1/kubelet', 'node-2/kubelet', 'node-3/kubelet'])
+    expect(record(client).nodeArgs?.map((e) => [e.node, e.previous])).toEqual(
+      ['node-1', 'node-2', 'node-3'].map((node) => [node, {'--cluster-dns': null, '--cluster-domain': 'old.local'}]),
+    )
+
+    // Enabling with other options changes the value but keeps what was there before mk8s.
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo:3']})
+    expect(agents.args('node-1', 'kubelet').get('--cluster-dns')).toBe('10.0.0.3')
+    expect(record(client).nodeArgs?.[0].previous).toEqual({'--cluster-dns': null, '--cluster-domain': 'old.local'})
+
+    await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})
+    for (const node of ['node-1', 'node-2', 'node-3']) {
+      expect(agents.files.get(agents.nodes.find((n) => n.name === node)!.address)!.get('kubelet')).toBe(
+        '# kubelet\n--cluster-domain=old.local\n',
+      )
+    }
+  })
+
+  it('with one node down: fails naming it, records which nodes changed, and enable again converges', async () => {
+    const {agents, client, service} = await nodeSetup()
+    agents.down.add('node-3')
+    const first = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(first.ok).toBe(false)
+    expect(first.addons[0].message).toContain('node-3 (127.0.0.4:25000) kubelet: connection refused')
+    expect(record(client).state).toBe('applying')
+    expect(record(client).nodeArgs?.map((e) => [e.node, e.applied])).toEqual([
+      ['node-1', true],
+      ['node-2', true],
+      ['node-3', false],
+    ])
+
+    agents.down.delete('node-3')
+    const again = await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(again.addons[0].status).toBe('enabled')
+    expect(agents.args('node-3', 'kubelet').get('--cluster-dns')).toBe('10.0.0.1')
+    // node-1's previous value is still the one from before mk8s, not the value the first enable set.
+    expect(record(client).nodeArgs?.[0].previous['--cluster-dns']).toBeNull()
+  })
+
+  it('enable with a node down, then disable, leaves every node as it was', async () => {
+    const {agents, service} = await nodeSetup()
+    const before = [...agents.files.values()].map((files) => files.get('kubelet'))
+    agents.down.add('node-2')
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    const disabled = await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(disabled.addons[0].status).toBe('disabled')
+    expect([...agents.files.values()].map((files) => files.get('kubelet'))).toEqual(before)
+  })
+
+  it('a disable that cannot reach a changed node keeps the record to finish later', async () => {
+    const {agents, client, service} = await nodeSetup()
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    agents.down.add('node-1')
+    const failed = await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(failed.addons[0].status).toBe('failed')
+    expect(record(client)).toMatchObject({objects: [], state: 'disabling'})
+    expect(record(client).nodeArgs?.map((e) => e.node)).toEqual(['node-1'])
+    agents.down.delete('node-1')
+    expect((await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})).addons[0].status).toBe('disabled')
+    expect(agents.args('node-1', 'kubelet')).toEqual(new Map([['--cluster-domain', 'old.local']]))
+  })
+
+  it('shows the node changes on --dry-run and changes nothing', async () => {
+    const {agents, service} = await nodeSetup()
+    const planned = await (await service()).enable({dryRun: 'client', timeoutMs: 1000, tokens: ['t/demo']})
+    expect(describeResult(planned.addons[0])).toContain(
+      'and set on every node: kubelet --cluster-dns=10.0.0.1 --cluster-domain=cluster.local',
+    )
+    expect(agents.restarts).toEqual([])
   })
 })
