@@ -18,16 +18,20 @@ export async function pathExists(path: string): Promise<boolean> {
 export async function readBounded(path: string, limit: number): Promise<string> {
   const handle = await open(path, 'r')
   try {
-    const buffer = Buffer.alloc(limit + 1)
+    // Small chunks: most files are tiny, and a buffer the size of the limit for every read would be most of the
+    // memory of a long-running agent.
+    const chunks: Buffer[] = []
     let size = 0
-    while (size <= limit) {
-      const {bytesRead} = await handle.read(buffer, size, limit + 1 - size, null)
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(16 * 1024, limit + 1 - size))
+      const {bytesRead} = await handle.read(chunk, 0, chunk.length, null)
       if (bytesRead === 0) break
+      chunks.push(chunk.subarray(0, bytesRead))
       size += bytesRead
+      if (size > limit) throw new UserError(`${path} is larger than ${Math.round(limit / 1024)} KiB`)
     }
 
-    if (size > limit) throw new UserError(`${path} is larger than ${Math.round(limit / 1024)} KiB`)
-    return buffer.subarray(0, size).toString('utf8')
+    return Buffer.concat(chunks, size).toString('utf8')
   } finally {
     await handle.close()
   }
