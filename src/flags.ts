@@ -103,3 +103,10 @@ export function serviceFlagsLast(argv: string[], flags: Record<string, {char?: s
 
   return [...mine, '--', ...service]
 }
+
+/** Flags of `nodes args set` and `nodes args remove`. */
+export const nodeChangeFlags = {
+  ...clusterFlags,
+  ...agentFlags,
+  'no-restart': Flags.boolean({description: 'change the files without restarting the service'}),
+}

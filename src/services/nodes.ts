@@ -157,3 +157,17 @@ export async function fleetFromFlags(flags: FleetFlags, timeoutMs: number): Prom
     kube?.close()
   }
 }
+
+/**
+ * `nodes args set|remove`: the change on every node of the flags' fleet; the failure (a node that could not be
+ * changed) is returned beside the result, for the command to throw after printing every node's outcome.
+ */
+export async function changeNodesFromFlags(
+  flags: FleetFlags & {'no-restart'?: boolean},
+  service: string,
+  change: {remove?: string[]; update?: Record<string, string>},
+): Promise<NodeChange[]> {
+  const {parseDuration} = await import('../flags.js')
+  const fleet = await fleetFromFlags(flags, parseDuration(flags['agent-timeout'], '--agent-timeout'))
+  return setServiceArgs(fleet, service, {...change, restart: !flags['no-restart']})
+}

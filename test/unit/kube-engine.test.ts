@@ -197,6 +197,18 @@ describe('ApplySet record', () => {
     const record = {
       addon: 'dns',
       images: {coredns: 'c:1'},
+      nodeArgs: [
+        {
+          address: '127.0.0.2:25000',
+          applied: true,
+          node: 'node-1',
+          previous: {'--cluster-dns': null, '--cluster-domain': 'old.local'},
+          removed: [],
+          restart: true,
+          service: 'kubelet',
+          set: {'--cluster-dns': '10.152.183.10', '--cluster-domain': 'cluster.local'},
+        },
+      ],
       objects: [
         {apiVersion: 'v1', kind: 'Service', name: 's', namespace: 'kube-system'},
         {apiVersion: 'apps/v1', kind: 'Deployment', name: 'd', namespace: 'other'},

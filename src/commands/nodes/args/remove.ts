@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
-import {agentFlags, clusterFlags, parseDuration, serviceFlagsLast} from '../../../flags.js'
+import {nodeChangeFlags, serviceFlagsLast} from '../../../flags.js'
 import type {NodeChange} from '../../../services/nodes.js'
 
 export default class NodesArgsRemove extends BaseCommand {
@@ -21,11 +21,7 @@ Flags come after --. A node that fails is reported and makes the command exit 1 
     '<%= config.bin %> <%= command.id %> kube-apiserver --no-restart -- --audit-log-path',
   ]
 
-  static override flags = {
-    ...clusterFlags,
-    ...agentFlags,
-    'no-restart': Flags.boolean({description: 'change the files without restarting the service'}),
-  }
+  static override flags = nodeChangeFlags
 
   static override strict = false
 
@@ -41,8 +37,7 @@ Flags come after --. A node that fails is reported and makes the command exit 1 
     if (notFlag) throw new UsageError(`"${notFlag}" is not a flag name: write the flags to remove as --name`)
     if (remove.length === 0)
       throw new UsageError(`Name the flags to remove after --, for example: nodes args remove ${service} -- --flag`)
-    const fleet = await nodes.fleetFromFlags(flags, parseDuration(flags['agent-timeout'], '--agent-timeout'))
-    const changes = await nodes.setServiceArgs(fleet, service, {remove, restart: !flags['no-restart']})
+    const changes = await nodes.changeNodesFromFlags(flags, service, {remove})
     this.log(output.formatNodeChanges(changes))
     const failure = output.nodeChangeFailure(service, changes)
     if (failure) throw failure

@@ -1,7 +1,7 @@
-import {Args, Flags} from '@oclif/core'
+import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
-import {agentFlags, clusterFlags, parseDuration, serviceFlagsLast} from '../../../flags.js'
+import {nodeChangeFlags, serviceFlagsLast} from '../../../flags.js'
 import type {NodeChange} from '../../../services/nodes.js'
 
 export default class NodesArgsSet extends BaseCommand {
@@ -23,11 +23,7 @@ reported and makes the command exit 1 once the others are done, and running it a
     '<%= config.bin %> <%= command.id %> kubelet --no-restart -- --max-pods=200',
   ]
 
-  static override flags = {
-    ...clusterFlags,
-    ...agentFlags,
-    'no-restart': Flags.boolean({description: 'change the files without restarting the service'}),
-  }
+  static override flags = nodeChangeFlags
 
   static override strict = false
 
@@ -49,8 +45,7 @@ reported and makes the command exit 1 once the others are done, and running it a
 
     if (Object.keys(update).length === 0)
       throw new UsageError(`Name the flags to set after --, for example: nodes args set ${service} -- --flag=value`)
-    const fleet = await nodes.fleetFromFlags(flags, parseDuration(flags['agent-timeout'], '--agent-timeout'))
-    const changes = await nodes.setServiceArgs(fleet, service, {restart: !flags['no-restart'], update})
+    const changes = await nodes.changeNodesFromFlags(flags, service, {update})
     this.log(output.formatNodeChanges(changes))
     const failure = output.nodeChangeFailure(service, changes)
     if (failure) throw failure
