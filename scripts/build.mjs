@@ -24,7 +24,8 @@ writeCommandIndex(root, manifest)
       js: "import {createRequire as __mk8sRequire} from 'node:module';const require = __mk8sRequire(import.meta.url);",
     },
     bundle: true,
-    entryPoints: [join(root, 'dist/main.js')],
+    // The agent has an entry of its own: a long-running server starts without oclif (bin/run.js).
+    entryPoints: {agent: join(root, 'dist/agent/main.js'), main: join(root, 'dist/main.js')},
     // oclif looks for these only to run TypeScript sources in development; they are never needed at run time.
     external: ['typescript', 'ts-node', 'tsx', 'tsx/*'],
     format: 'esm',

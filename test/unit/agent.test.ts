@@ -251,3 +251,27 @@ describe('agent client', () => {
     )
   })
 })
+
+describe('mk8s agent start-up', () => {
+  it('reads the same flags in its lean path as the oclif command declares', async () => {
+    const {AGENT_FLAGS} = await import('../../src/agent/options.js')
+    const {default: AgentCommand} = await import('../../src/commands/agent.js')
+    expect(Object.keys(AgentCommand.flags).sort()).toEqual(Object.keys(AGENT_FLAGS).sort())
+    for (const [name, spec] of Object.entries(AGENT_FLAGS)) {
+      expect([name, AgentCommand.flags[name as keyof typeof AgentCommand.flags].default]).toEqual([
+        name,
+        'default' in spec ? spec.default : undefined,
+      ])
+    }
+  })
+
+  it('exits 2 with one line on a bad flag, and answers --help through oclif', async () => {
+    const {runMk8s} = await import('../helpers/cli.js')
+    const bad = await runMk8s(['agent', '--nosuch'])
+    expect([bad.code, bad.stderr]).toEqual([2, "Unknown option '--nosuch'\n"])
+    const bind = await runMk8s(['agent', '--bind', 'nowhere', '--args-dir', dir, '--token-file', join(dir, 'token')])
+    expect([bind.code, bind.stderr]).toEqual([2, '--bind nowhere: expected HOST:PORT, for example 0.0.0.0:25000\n'])
+    const help = await runMk8s(['agent', '--help'])
+    expect(help.stdout).toContain('--restart-command')
+  })
+})
