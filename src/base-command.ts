@@ -36,13 +36,17 @@ export abstract class BaseCommand extends Command {
     )
   }
 
-  /** MicroK8s answers `-h`/`--help` among the addons with the addon's help and does nothing else. */
-  protected async answeredAddonHelp(tokens: string[]): Promise<boolean> {
+  /**
+   * MicroK8s answers `-h`/`--help` among the addons with the addon's help and does nothing else: the help is printed
+   * and returned (the --json result), or undefined when the tokens do not ask for it.
+   */
+  protected async addonHelp(tokens: string[]): Promise<undefined | {help: string}> {
     const help = await import('./addons/help.js')
-    if (!help.asksForHelp(tokens)) return false
+    if (!help.asksForHelp(tokens)) return undefined
     const {AddonCatalog} = await import('./addons/catalog.js')
-    this.log(await help.addonHelp(await AddonCatalog.load(), tokens))
-    return true
+    const text = await help.addonHelp(await AddonCatalog.load(), tokens)
+    this.log(text)
+    return {help: text}
   }
 
   /** The exit code an error ends the command with; `diff` maps every error above 1, as `kubectl diff` does. */

@@ -20,9 +20,10 @@ export default class Disable extends BaseCommand {
 
   static override strict = false
 
-  public async run(): Promise<ChangeResult | undefined> {
+  public async run(): Promise<ChangeResult | {help: string}> {
     const {argv, flags} = await this.parse(Disable)
-    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const help = await this.addonHelp(argv as string[])
+    if (help) return help
     const [{AddonService}, {fleetOf, openSession}, output] = await Promise.all([
       import('../services/addon-service.js'),
       import('../services/session.js'),

@@ -29,9 +29,10 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
 
   static override strict = false
 
-  public async run(): Promise<ChangeResult | undefined> {
+  public async run(): Promise<ChangeResult | {help: string}> {
     const {argv, flags} = await this.parse(Enable)
-    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const help = await this.addonHelp(argv as string[])
+    if (help) return help
     const [{AddonService}, {fleetOf, openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([
       import('../services/addon-service.js'),
       import('../services/session.js'),

@@ -32,9 +32,10 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
 
   static override strict = false
 
-  public async run(): Promise<undefined | {addon: string; objects: {object: KubeObject; template: string}[]}> {
+  public async run(): Promise<{addon: string; objects: {object: KubeObject; template: string}[]} | {help: string}> {
     const {argv, flags} = await this.parse(Render)
-    if (await this.answeredAddonHelp(argv as string[])) return undefined
+    const help = await this.addonHelp(argv as string[])
+    if (help) return help
     const [{formatManifests, renderOffline}, {parseImageFlags}, {addonId}] = await Promise.all([
       import('../services/render.js'),
       import('../render/images.js'),

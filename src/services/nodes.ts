@@ -1,6 +1,5 @@
-import {readFile} from 'node:fs/promises'
-
 import {UserError} from '../errors.js'
+import {readBounded} from '../host/fs.js'
 import {type KubeClient} from '../kube/types.js'
 import {type AgentClient, HttpsAgentClient, type NodeTarget} from '../nodes/agent-client.js'
 import {
@@ -36,7 +35,7 @@ export async function openFleet(options: FleetOptions): Promise<NodeFleet | unde
   const token = await agentToken({env: options.env, tokenFile: options.tokenFile})
   if (!token) return undefined
   const ca = options.agentCa
-    ? await readFile(options.agentCa).catch((error: Error) => {
+    ? await readBounded(options.agentCa, 1024 * 1024).then(Buffer.from, (error: Error) => {
         throw new UserError(`Cannot read --agent-ca ${options.agentCa}: ${error.message}`)
       })
     : options.clusterCa

@@ -76,6 +76,11 @@ describe('the --json envelope', () => {
     expect((created.result as {files: string[]}).files).toContain(join(repo, 'addons/hello/addon.yaml'))
   })
 
+  it("carries an addon's help when it is asked for among the addons", async () => {
+    const document = envelope(await mk8s(['enable', 'dns', '--json', '--', '--help']))
+    expect((document.result as {help: string}).help).toContain('core/dns')
+  })
+
   it('carries every problem of a failed lint, with file and line', async () => {
     const repo = writeTree(tempDir(), {'addons.yaml': 'microk8s-addons:\n  addons:\n    - name: x\n'})
     const result = await mk8s(['addons', 'lint', repo, '--json'])
