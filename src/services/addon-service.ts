@@ -341,7 +341,13 @@ export class AddonService {
     const stale = staleMembers(current, plan.refs)
     return this.reporter.step(`Enable ${plan.id}`, async (update) => {
       // The record lists old and new members while applying, so an interrupted enable can always be finished or undone.
-      await this.writeRecord({...plan.desired, objects: [...stale, ...plan.refs], state: 'applying'})
+      // Node arguments an earlier enable set stay recorded until this one replaces them: disable must restore them.
+      await this.writeRecord({
+        ...plan.desired,
+        nodeArgs: current?.nodeArgs,
+        objects: [...stale, ...plan.refs],
+        state: 'applying',
+      })
       const progress: ApplyProgress = {applied: (done, total, phase) => update(`applying ${done}/${total} (${phase})`)}
       await applyObjects(this.client, plan.objects, {
         force: options.forceConflicts,

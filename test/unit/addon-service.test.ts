@@ -325,6 +325,18 @@ describe('AddonService node arguments', () => {
     expect(agents.args('node-1', 'kubelet')).toEqual(new Map([['--cluster-domain', 'old.local']]))
   })
 
+  it('keeps the recorded node arguments when an enable again fails before reaching the nodes', async () => {
+    const {agents, client, service} = await nodeSetup()
+    await (await service()).enable({timeoutMs: 1000, tokens: ['t/demo']})
+    // The Deployment of the new options never becomes ready: the enable fails while waiting.
+    client.onWrite = () => {}
+    const failed = await (await service()).enable({timeoutMs: 50, tokens: ['t/demo:4']})
+    expect(failed.addons[0].status).toBe('failed')
+    expect(record(client).nodeArgs?.map((e) => e.node)).toEqual(['node-1', 'node-2', 'node-3'])
+    await (await service()).disable({timeoutMs: 1000, tokens: ['t/demo']})
+    expect(agents.args('node-1', 'kubelet')).toEqual(new Map([['--cluster-domain', 'old.local']]))
+  })
+
   it('shows the node changes on --dry-run and changes nothing', async () => {
     const {agents, service} = await nodeSetup()
     const planned = await (await service()).enable({dryRun: 'client', timeoutMs: 1000, tokens: ['t/demo']})
