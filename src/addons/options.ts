@@ -1,6 +1,6 @@
-import {readFile} from 'node:fs/promises'
 
 import {UserError, ValidationError} from '../errors.js'
+import {MAX_INPUT_FILE_BYTES, readBounded} from '../host/fs.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {type OptionSpec, type OptionValue, OptionValueError, convertOption} from '../models/option-types.js'
 import {parseYamlSource} from '../models/yaml-source.js'
@@ -130,8 +130,9 @@ export async function readValuesFiles(files: string[] = []): Promise<Record<stri
     files.map(async (file) => {
       let text: string
       try {
-        text = await readFile(file, 'utf8')
-      } catch {
+        text = await readBounded(file, MAX_INPUT_FILE_BYTES)
+      } catch (error) {
+        if (error instanceof UserError) throw error
         throw new UserError(`Cannot read values file ${file}`)
       }
 

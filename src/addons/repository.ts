@@ -1,10 +1,10 @@
 import {constants} from 'node:fs'
-import {access, readFile, readdir, stat} from 'node:fs/promises'
+import {access, readdir, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import semver from 'semver'
 
 import {type Problem, UserError, ValidationError} from '../errors.js'
-import {pathExists} from '../host/fs.js'
+import {containmentProblem, pathExists, readContained, treeContainmentProblems} from '../host/fs.js'
 import {WAITED_KINDS} from '../kube/readiness.js'
 import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
@@ -21,9 +21,10 @@ export interface RepositoryIndex {
   name: string
 }
 
-async function readText(file: string): Promise<string | undefined> {
+/** A file of the repository at `root`, contained and bounded; undefined when it does not exist. */
+async function readText(root: string, relative: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8')
+    return await readContained(root, relative)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
@@ -32,7 +33,7 @@ async function readText(file: string): Promise<string | undefined> {
 
 async function loadIndexSource(dir: string, name: string): Promise<YamlSource> {
   const file = join(dir, ADDONS_FILE)
-  const text = await readText(file)
+  const text = await readText(dir, ADDONS_FILE)
   if (text === undefined) throw new UserError(`Error: repository ${name} does not contain an addons.yaml file`)
   return parseYamlSource(file, text, ADDONS_FILE)
 }
@@ -83,7 +84,7 @@ async function defaultManifests(dir: string): Promise<string[]> {
 export async function loadAddon(index: RepositoryIndex, entry: AddonEntry): Promise<Addon> {
   const dir = join(index.dir, 'addons', entry.name)
   const file = join(dir, ADDON_FILE)
-  const text = await readText(file)
+  const text = await readText(index.dir, join('addons', entry.name, ADDON_FILE))
   if (text === undefined) return {dir, entry, kind: 'hook'}
   const source = parseYamlSource(file, text, ADDON_FILE)
   const problems = await schemaProblems('addon', source)
@@ -153,6 +154,9 @@ export async function repositoryProblems(
   dir: string,
   name: string,
 ): Promise<{addons: Addon[]; index?: RepositoryIndex; problems: Problem[]}> {
+  // Nothing a repository declares may be read from outside it: links that leave it and special files are refused.
+  const escapes = await treeContainmentProblems(dir)
+  if (escapes.length > 0) return {addons: [], problems: escapes}
   let index: RepositoryIndex
   try {
     index = await loadRepositoryIndex(dir, name)
@@ -187,7 +191,9 @@ export async function repositoryProblems(
       const addon = (await loadAddon(index, entry)) as DeclarativeAddon
       const before = problems.length
       for (const manifest of addon.manifests) {
-        if (!(await pathExists(join(addon.dir, manifest)))) {
+        const refused = await containmentProblem(addon.dir, manifest)
+        if (refused) problems.push({field: 'manifests', file: join(addonDir, ADDON_FILE), message: refused})
+        else if (!(await pathExists(join(addon.dir, manifest)))) {
           problems.push({file: join(addonDir, ADDON_FILE), message: `manifest ${manifest} does not exist`})
         }
       }

@@ -1,8 +1,8 @@
-import {readFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 
 import {UserError, ValidationError} from '../errors.js'
+import {MAX_INPUT_FILE_BYTES, readBoundedSync} from '../host/fs.js'
 import {parseYamlSource} from '../models/yaml-source.js'
 
 export interface ConnectOptions {
@@ -57,7 +57,7 @@ function load(options: ConnectOptions) {
   for (const path of paths) {
     let raw: RawConfig
     try {
-      raw = (parseYamlSource(path, readFileSync(path, 'utf8'), path).data ?? {}) as RawConfig
+      raw = (parseYamlSource(path, readBoundedSync(path, MAX_INPUT_FILE_BYTES), path).data ?? {}) as RawConfig
       read++
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
@@ -88,8 +88,29 @@ function load(options: ConnectOptions) {
 
 function material(base: string, file: unknown, data: unknown): Buffer | undefined {
   if (typeof data === 'string' && data) return Buffer.from(data, 'base64')
-  if (typeof file === 'string' && file) return readFileSync(isAbsolute(file) ? file : join(base, file))
+  if (typeof file === 'string' && file)
+    return Buffer.from(readBoundedSync(isAbsolute(file) ? file : join(base, file), MAX_INPUT_FILE_BYTES))
   return undefined
+}
+
+/** The server URL as kubectl reads it: http or https, a host, an optional port and path; one line when it is not. */
+function serverUrl(server: string, label: string, cluster: string): string {
+  let url: URL
+  try {
+    url = new URL(server.includes('://') ? server : `https://${server}`)
+  } catch {
+    throw new UserError(
+      `Invalid kubeconfig ${label}: cluster "${cluster}": server ${JSON.stringify(server.slice(0, 200))} is not a URL`,
+    )
+  }
+
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UserError(
+      `Invalid kubeconfig ${label}: cluster "${cluster}": server must be http:// or https://, not ${url.protocol}`,
+    )
+  }
+
+  return url.href.replace(/\/+$/, '')
 }
 
 /** Credentials of the chosen context; exec and auth-provider users are left to @kubernetes/client-node. */
@@ -121,20 +142,40 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
       typeof user.token === 'string'
         ? user.token
         : typeof user.tokenFile === 'string'
-          ? readFileSync(isAbsolute(user.tokenFile) ? user.tokenFile : join(userBase, user.tokenFile), 'utf8').trim()
+          ? readBoundedSync(
+              isAbsolute(user.tokenFile) ? user.tokenFile : join(userBase, user.tokenFile),
+              64 * 1024,
+            ).trim()
           : undefined
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+    if (token && /[\0-\x1f\x7f]/.test(token))
+      throw new UserError(
+        `Invalid kubeconfig ${config.label}: user "${context.user}": the token contains control characters`,
+      )
     if (token) headers.Authorization = `Bearer ${token}`
     if (typeof user.as === 'string') headers['Impersonate-User'] = user.as
-    return {
+    const credentials: Credentials = {
       auth: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
       ca: material(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
       cert: material(userBase, user['client-certificate'], user['client-certificate-data']),
       headers,
       key: material(userBase, user['client-key'], user['client-key-data']),
       rejectUnauthorized: cluster['insecure-skip-tls-verify'] === true ? false : undefined,
-      server: cluster.server.replace(/\/+$/, ''),
+      server: serverUrl(cluster.server, config.label, context.cluster),
       servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
     }
+    // kubectl sends credentials over plain HTTP; mk8s refuses: a token or a key on the wire is a stolen cluster.
+    const carriesSecrets = Boolean(token || credentials.auth || credentials.cert || credentials.key)
+    if (credentials.server.startsWith('http:') && carriesSecrets) {
+      throw new UserError(
+        `Refusing to send the credentials of user "${context.user}" over plain HTTP to ${credentials.server}`,
+        {
+          suggestions: ['Use the https:// address of the API server'],
+        },
+      )
+    }
+
+    return credentials
   } catch (error) {
     if (error instanceof UserError) throw error
     throw new UserError(`Invalid kubeconfig ${config.label}: ${(error as Error).message.split('\n')[0]}`)

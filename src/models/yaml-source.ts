@@ -59,10 +59,37 @@ export function yamlProblem(error: unknown, file: string): Problem {
   return {file, line: mark ? mark.line + 1 : undefined, message: reason ?? String(error)}
 }
 
+/** More values than any real file holds; a document beyond it is a "billion laughs" of aliases. */
+export const MAX_YAML_NODES = 200_000
+
+/**
+ * Refuses a document whose aliases expand it beyond MAX_YAML_NODES values. js-yaml shares aliased values instead of
+ * copying them, so the document itself is small; everything that walks it (validation, JSON, rendering) is not.
+ */
+export function checkExpansion(value: unknown, file: string): void {
+  let budget = MAX_YAML_NODES
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const next = stack.pop()
+    if (next === null || typeof next !== 'object') continue
+    const children = Array.isArray(next) ? next : Object.values(next)
+    budget -= children.length
+    if (budget < 0) {
+      throw new ValidationError('YAML too large', [
+        {file, message: `expands to more than ${MAX_YAML_NODES} values (aliases?)`},
+      ])
+    }
+
+    stack.push(...children)
+  }
+}
+
 /** Parses one YAML document (core schema: no timestamps, no merge keys); a syntax error names the file and line. */
 export function parseYamlSource(file: string, text: string, label = file): YamlSource {
   try {
-    return new YamlSource(file, text, jsyaml.load(text, {filename: file, schema: jsyaml.CORE_SCHEMA}))
+    const data = jsyaml.load(text, {filename: file, schema: jsyaml.CORE_SCHEMA})
+    checkExpansion(data, file)
+    return new YamlSource(file, text, data)
   } catch (error) {
     if (error instanceof jsyaml.YAMLException)
       throw new ValidationError(`Yaml format error in ${label} file`, [yamlProblem(error, file)])
@@ -71,8 +98,10 @@ export function parseYamlSource(file: string, text: string, label = file): YamlS
 }
 
 /** All documents of a multi-document text (rendered manifests), null for empty ones. */
-export function parseYamlDocuments(text: string): unknown[] {
-  return jsyaml.loadAll(text, undefined, {schema: jsyaml.CORE_SCHEMA})
+export function parseYamlDocuments(text: string, file = '(rendered)'): unknown[] {
+  const documents = jsyaml.loadAll(text, undefined, {schema: jsyaml.CORE_SCHEMA})
+  checkExpansion(documents, file)
+  return documents
 }
 
 export function dumpYaml(value: unknown): string {

@@ -1,5 +1,6 @@
-import {readFile} from 'node:fs/promises'
 import {join, relative} from 'node:path'
+
+import {readContained} from '../host/fs.js'
 
 import {type Problem, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
@@ -52,8 +53,10 @@ export async function compileAddonTemplates(addon: DeclarativeAddon): Promise<Pr
     const file = join(addon.dir, template)
     let text: string
     try {
-      text = await readFile(file, 'utf8')
-    } catch {
+      text = await readContained(addon.dir, template)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      problems.push({file, message: (error as Error).message})
       continue
     }
 
@@ -85,7 +88,8 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
   const problems: Problem[] = []
   for (const template of addon.manifests) {
     const file = join(addon.dir, template)
-    const source = await readFile(file, 'utf8')
+    // Checked again at every render: a repository can change on disk after it was added.
+    const source = await readContained(addon.dir, template)
     let text: string
     try {
       text = handlebars().compile(source, {noEscape: true, strict: true})(data)
@@ -97,7 +101,7 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
 
     let documents: unknown[]
     try {
-      documents = parseYamlDocuments(text)
+      documents = parseYamlDocuments(text, file)
     } catch (error) {
       problems.push(yamlProblem(error, `${file} (rendered)`))
       continue

@@ -14,7 +14,8 @@ export const addonsFileSchema = {
               check_status: {type: 'string'},
               confinement: {type: 'string'},
               description: {type: 'string'},
-              name: {type: 'string'},
+              // A plain name, as MicroK8s's addons are: it becomes a folder name, so never a path.
+              name: {pattern: NAME_PATTERN.source, type: 'string'},
               supported_architectures: {items: {enum: [...ARCHITECTURES]}, type: 'array'},
               version: {type: 'string'},
             },

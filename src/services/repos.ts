@@ -1,8 +1,9 @@
-import {mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {UserError, ValidationError} from '../errors.js'
 import {type Runner, runProcess} from '../host/exec.js'
+import {withFileLock} from '../host/file-lock.js'
 import {pathExists} from '../host/fs.js'
 import {userRepositoriesDir} from '../paths.js'
 import {NAME_PATTERN} from '../util/text.js'
@@ -13,6 +14,10 @@ export interface RepoServiceOptions {
   env?: NodeJS.ProcessEnv
   runner?: Runner
 }
+
+/** A clone or pull that takes longer is stuck (a server that never answers), not slow. */
+const GIT_TIMEOUT_MS = 5 * 60_000
+const LOCK_TIMEOUT_MS = 10 * 60_000
 
 export interface RepositorySummary {
   addons: number
@@ -58,8 +63,28 @@ export class RepoService {
    * add (or a failed --force replacement) leaves nothing behind and keeps what was there.
    */
   async add(options: {force?: boolean; name: string; reference?: string; source: string}): Promise<RepositorySummary> {
+    this.checkName(options.name, 'replaced')
+    await this.locked(() => this.addLocked(options))
+    return (await this.list()).repositories.find((repo) => repo.name === options.name)!
+  }
+
+  /**
+   * Repository commands change $MK8S_HOME one at a time: two `repo add` of one name give one repository and one clear
+   * failure. Staging folders found under the lock were left by an interrupted add, and are removed.
+   */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    await mkdir(this.root, {recursive: true})
+    return withFileLock(join(this.root, '.lock'), LOCK_TIMEOUT_MS, async () => {
+      for (const entry of await readdir(this.root)) {
+        if (entry.startsWith('.staging-')) await rm(join(this.root, entry), {force: true, recursive: true})
+      }
+
+      return work()
+    })
+  }
+
+  private async addLocked(options: {force?: boolean; name: string; reference?: string; source: string}): Promise<void> {
     const {name, source} = options
-    this.checkName(name, 'replaced')
     const target = join(this.root, name)
     if ((await pathExists(target)) && !options.force) {
       throw new UserError(`Error: repository '${name}' already exists!`, {
@@ -72,19 +97,21 @@ export class RepoService {
     try {
       const clone = join(staging, name)
       const args = ['clone', '--quiet', ...(options.reference ? ['--branch', options.reference] : []), source, clone]
-      await this.run('git', args)
+      await this.run('git', args, {timeoutMs: GIT_TIMEOUT_MS})
       await this.validate(clone, name)
       if (await pathExists(target)) await rm(target, {force: true, recursive: true})
       await rename(clone, target)
     } finally {
       await rm(staging, {force: true, recursive: true})
     }
-
-    return (await this.list()).repositories.find((repo) => repo.name === name)!
   }
 
   async remove({name}: {name: string}): Promise<void> {
     this.checkName(name, 'removed')
+    await this.locked(() => this.removeLocked(name))
+  }
+
+  private async removeLocked(name: string): Promise<void> {
     const target = join(this.root, name)
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     await rm(target, {force: true, recursive: true})
@@ -93,6 +120,10 @@ export class RepoService {
   /** Pulls, validates, and rolls back to the previous commit when the new one is invalid. */
   async update({name}: {name: string}): Promise<{from: string; to: string}> {
     this.checkName(name, 'updated')
+    return this.locked(() => this.updateLocked(name))
+  }
+
+  private async updateLocked(name: string): Promise<{from: string; to: string}> {
     const target = join(this.root, name)
     if (!(await pathExists(target))) throw new UserError(`Error: repository '${name}' does not exist`)
     const head = async () => (await this.run('git', ['rev-parse', 'HEAD'], {cwd: target})).stdout.trim()
@@ -110,7 +141,7 @@ export class RepoService {
       )
     }
 
-    await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target})
+    await this.run('git', ['pull', '--ff-only', '--quiet'], {cwd: target, timeoutMs: GIT_TIMEOUT_MS})
     const after = await head()
     try {
       await this.validate(target, name)

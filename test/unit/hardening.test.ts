@@ -1,0 +1,167 @@
+import {execFileSync} from 'node:child_process'
+import {readdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {loadCredentials} from '../../src/kube/kubeconfig.js'
+import {RepoService} from '../../src/services/repos.js'
+import {runMk8s} from '../helpers/cli.js'
+import {commitAll, declarativeRepoFiles, gitRepo, tempDir, writeTree} from '../helpers/repos.js'
+
+const secret = () =>
+  writeTree(tempDir('mk8s-secret-'), {'secret.yaml.hbs': 'apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n'})
+
+/** A user repository placed directly in $MK8S_HOME (as one that changed on disk after it was added). */
+function homeWith(files: Record<string, string>, edit?: (repo: string) => void): string {
+  const home = tempDir('mk8s-home-')
+  const repo = writeTree(join(home, 'repositories', 't'), files)
+  edit?.(repo)
+  return home
+}
+
+describe('containment: nothing a repository declares is read from outside it', () => {
+  it('refuses a template that is a symbolic link leaving the repository, at repo add and at render', async () => {
+    const outside = join(secret(), 'secret.yaml.hbs')
+    const source = writeTree(tempDir('mk8s-src-'), declarativeRepoFiles())
+    symlinkSync(outside, join(source, 'addons/demo/stolen.yaml.hbs'))
+    execFileSync('git', ['init', '-q', '-b', 'main'], {cwd: source})
+    commitAll(source)
+    const home = tempDir('mk8s-home-')
+    const added = await runMk8s(['addons', 'repo', 'add', 't', source], {MK8S_HOME: home})
+    expect(added.code).toBe(1)
+    expect(added.stderr).toContain('stolen.yaml.hbs: is a symbolic link that leaves the repository')
+    // Nothing is left behind: no repository, no staging folder, no lock.
+    expect(readdirSync(join(home, 'repositories'))).toEqual([])
+
+    const changed = homeWith(declarativeRepoFiles(), (repo) =>
+      symlinkSync(outside, join(repo, 'addons/demo/stolen.yaml.hbs')),
+    )
+    const render = await runMk8s(['render', 't/demo'], {MK8S_HOME: changed})
+    expect(render.code).toBe(1)
+    expect(render.stdout).not.toContain('stolen')
+    expect(render.stderr).toContain('a symbolic link that leaves the repository')
+  })
+
+  it('refuses an addon folder that is a link to a folder outside', async () => {
+    const files = declarativeRepoFiles()
+    const outside = writeTree(tempDir(), {
+      'addon.yaml': files['addons/demo/addon.yaml'],
+      'x.yaml.hbs': 'apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n',
+    })
+    const home = homeWith({'addons.yaml': files['addons.yaml']}, (repo) => {
+      execFileSync('mkdir', ['-p', join(repo, 'addons')])
+      symlinkSync(outside, join(repo, 'addons/demo'))
+    })
+    const render = await runMk8s(['render', 't/demo'], {MK8S_HOME: home})
+    expect(render.code).toBe(1)
+    expect(render.stdout).not.toContain('stolen')
+  })
+
+  it('refuses .. and absolute paths in manifests, at lint and at render', async () => {
+    const files = declarativeRepoFiles({
+      'addon.yaml': `${declarativeRepoFiles()['addons/demo/addon.yaml']}manifests: [../../../../etc/hostname]\n`,
+    })
+    const lint = await runMk8s(['addons', 'lint', writeTree(tempDir(), files)])
+    expect(lint.code).toBe(1)
+    expect(lint.stderr).toContain('../../../../etc/hostname: must be a path inside the repository')
+    const render = await runMk8s(['render', 't/demo'], {MK8S_HOME: homeWith(files)})
+    expect(render.code).toBe(1)
+    expect(render.stderr).toContain('must be a path inside the repository')
+  })
+
+  it('refuses an addon name that is not a plain name', async () => {
+    const files = declarativeRepoFiles()
+    files['addons.yaml'] = files['addons.yaml'].replace('name: "demo"', 'name: "../demo"')
+    const lint = await runMk8s(['addons', 'lint', writeTree(tempDir(), files)])
+    expect(lint.code).toBe(1)
+    expect(lint.stderr).toMatch(/addons\[0\]\.name: must match pattern/)
+  })
+
+  it('refuses a FIFO where a template is expected, without blocking on it', async () => {
+    const home = homeWith(declarativeRepoFiles(), (repo) =>
+      execFileSync('mkfifo', [join(repo, 'addons/demo/pipe.yaml.hbs')]),
+    )
+    const started = Date.now()
+    const render = await runMk8s(['render', 't/demo'], {MK8S_HOME: home})
+    expect(render.code).toBe(1)
+    expect(render.stderr).toContain('not a regular file')
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+})
+
+describe('bounded input', () => {
+  it('fails fast on --kubeconfig /dev/zero', async () => {
+    const started = Date.now()
+    const result = await runMk8s(['status', '--kubeconfig', '/dev/zero'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toBe('Invalid kubeconfig /dev/zero: /dev/zero is larger than 1024 KiB\n')
+    expect(Date.now() - started).toBeLessThan(2000 + 1500)
+  })
+
+  it('fails fast on a values file that is a billion laughs of YAML aliases', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      )
+    const file = join(tempDir(), 'bomb.yaml')
+    writeFileSync(file, `${levels.join('\n')}\n`)
+    const started = Date.now()
+    const result = await runMk8s(['render', 'dns', '-f', file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('expands to more than 200000 values (aliases?)')
+    expect(Date.now() - started).toBeLessThan(2000 + 1500)
+  })
+})
+
+describe('repository commands take a lock', () => {
+  it('six concurrent repo add of one name leave exactly one repository and clear failures', async () => {
+    const home = tempDir('mk8s-home-')
+    const source = gitRepo(declarativeRepoFiles())
+    const results = await Promise.all(
+      Array.from({length: 6}, () => runMk8s(['addons', 'repo', 'add', 'same', source], {MK8S_HOME: home})),
+    )
+    expect(results.filter((r) => r.code === 0)).toHaveLength(1)
+    for (const failed of results.filter((r) => r.code !== 0))
+      expect(failed.stderr).toContain("Error: repository 'same' already exists!")
+    expect(readdirSync(join(home, 'repositories')).filter((f) => !f.startsWith('.'))).toEqual(['same'])
+    const listed = await new RepoService({env: {...process.env, MK8S_HOME: home}}).list()
+    expect(listed.repositories.find((r) => r.name === 'same')?.addons).toBe(1)
+  })
+})
+
+describe('kubeconfig transport', () => {
+  const kubeconfig = (server: string, user = 'token: abc') =>
+    writeTree(tempDir(), {
+      config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "${server}"}}]\nusers: [{name: u, user: {${user}}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    })
+
+  it('never sends a bearer token or a password over plain HTTP', async () => {
+    await expect(loadCredentials({kubeconfig: join(kubeconfig('http://127.0.0.1:8080'), 'config')})).rejects.toThrow(
+      'Refusing to send the credentials of user "u" over plain HTTP to http://127.0.0.1:8080',
+    )
+    await expect(
+      loadCredentials({kubeconfig: join(kubeconfig('http://127.0.0.1:8080', 'username: a, password: b'), 'config')}),
+    ).rejects.toThrow('over plain HTTP')
+  })
+
+  it('reads a server without a scheme as https, and says what is wrong with one that is not a URL', async () => {
+    expect((await loadCredentials({kubeconfig: join(kubeconfig('127.0.0.1:6443'), 'config')})).server).toBe(
+      'https://127.0.0.1:6443',
+    )
+    await expect(loadCredentials({kubeconfig: join(kubeconfig('https://exa mple:x'), 'config')})).rejects.toThrow(
+      'server "https://exa mple:x" is not a URL',
+    )
+    await expect(loadCredentials({kubeconfig: join(kubeconfig('ftp://host'), 'config')})).rejects.toThrow(
+      'server must be http:// or https://',
+    )
+  })
+
+  it('refuses a token with control characters', async () => {
+    await expect(
+      loadCredentials({kubeconfig: join(kubeconfig('https://h:1', 'token: "a\\nb"'), 'config')}),
+    ).rejects.toThrow('the token contains control characters')
+  })
+})
