@@ -30,7 +30,7 @@ export default class Disable extends BaseCommand {
       import('../output/change-result.js'),
     ])
     const timeoutMs = parseDuration(flags.timeout)
-    const session = await openSession(flags)
+    const session = await openSession({...flags, timeoutMs})
     try {
       const service = new AddonService({
         ...session,

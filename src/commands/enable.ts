@@ -40,7 +40,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
       import('../output/change-result.js'),
     ])
     const timeoutMs = parseDuration(flags.timeout)
-    const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession(flags)
+    const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession({...flags, timeoutMs})
     try {
       const service = new AddonService({
         ...session,

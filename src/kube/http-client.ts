@@ -15,6 +15,9 @@ import {
   describeRef,
 } from './types.js'
 
+const REQUEST_LIMIT_MS = 30_000
+const GRACE_MS = 2000
+
 interface Resource {
   namespaced: boolean
   plural: string
@@ -32,7 +35,14 @@ export class HttpKubeClient implements KubeClient {
   private readonly url: URL
   readonly server: string
 
-  private constructor(private readonly base: Credentials) {
+  /** When the command's --timeout runs out (epoch ms); every request is bounded by it. */
+  private readonly deadline?: number
+
+  private constructor(
+    private readonly base: Credentials,
+    timeoutMs?: number,
+  ) {
+    this.deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs
     this.server = base.server
     this.url = new URL(base.server)
     this.agent = new Agent({
@@ -51,8 +61,18 @@ export class HttpKubeClient implements KubeClient {
     return this.base.ca
   }
 
-  static async connect(options: ConnectOptions = {}): Promise<HttpKubeClient> {
-    return new HttpKubeClient(await loadCredentials(options))
+  /** `timeoutMs`: the command's whole budget (--timeout); without it each request may take up to 30s. */
+  static async connect(options: ConnectOptions & {timeoutMs?: number} = {}): Promise<HttpKubeClient> {
+    return new HttpKubeClient(await loadCredentials(options), options.timeoutMs)
+  }
+
+  /**
+   * How long a request may take: what is left of the command's budget (with a short grace once it is spent, so that
+   * a failed change can still release its lock), never more than 30s.
+   */
+  private requestLimit(): number {
+    if (this.deadline === undefined) return REQUEST_LIMIT_MS
+    return Math.min(REQUEST_LIMIT_MS, Math.max(this.deadline - Date.now(), GRACE_MS))
   }
 
   close(): void {
@@ -68,7 +88,11 @@ export class HttpKubeClient implements KubeClient {
       ...(payload ? {'Content-Length': payload.length, 'Content-Type': contentType} : {}),
     }
     const https = this.url.protocol === 'https:'
+    const started = Date.now()
+    const limit = this.requestLimit()
     return new Promise<T>((resolve, reject) => {
+      // A server that accepts the connection and never answers: the deadline ends the request, whatever the socket does.
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error('no answer'), {code: 'MK8S_DEADLINE'})), limit)
       const req = (https ? request : httpRequest)(
         {
           agent: https ? this.agent : undefined,
@@ -78,12 +102,12 @@ export class HttpKubeClient implements KubeClient {
           method,
           path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
           port: this.url.port,
-          timeout: 30_000,
         },
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (chunk: Buffer) => chunks.push(chunk))
           res.on('end', () => {
+            clearTimeout(timer)
             const text = Buffer.concat(chunks).toString('utf8')
             let parsed: unknown
             try {
@@ -101,8 +125,18 @@ export class HttpKubeClient implements KubeClient {
           })
         },
       )
-      req.on('timeout', () => req.destroy(new Error('timed out after 30s')))
       req.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer)
+        if (error.code === 'MK8S_DEADLINE') {
+          const waited = ((Date.now() - started) / 1000).toFixed(1)
+          reject(
+            new KubeError(
+              `The Kubernetes API server at ${this.server} did not answer ${method} ${path} within ${waited}s`,
+            ),
+          )
+          return
+        }
+
         const why = error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message)
         reject(new KubeError(`Cannot reach the Kubernetes API server at ${this.server} (${why})`))
       })

@@ -7,6 +7,8 @@ import type {NodeFleet} from '../nodes/fleet.js'
 export interface SessionOptions {
   context?: string
   kubeconfig?: string
+  /** The command's --timeout: no request outlives it. */
+  timeoutMs?: number
 }
 
 export interface ClusterSession {

@@ -165,3 +165,28 @@ describe('kubeconfig transport', () => {
     ).rejects.toThrow('the token contains control characters')
   })
 })
+
+describe('deadlines', () => {
+  it('an API server that accepts connections and never answers makes enable dns --timeout 5s fail in about 5s, saying so', async () => {
+    const {createServer} = await import('node:net')
+    const sockets: import('node:net').Socket[] = []
+    const server = createServer((socket) => void sockets.push(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as import('node:net').AddressInfo).port
+    const dir = writeTree(tempDir(), {
+      config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: abc}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    })
+    try {
+      const started = Date.now()
+      const result = await runMk8s(['enable', 'dns', '--timeout', '5s', '--kubeconfig', join(dir, 'config')])
+      const elapsed = Date.now() - started
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/did not answer GET \/version within 5\.\ds/)
+      expect(elapsed).toBeGreaterThan(4500)
+      expect(elapsed).toBeLessThan(9000)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    }
+  }, 30_000)
+})
