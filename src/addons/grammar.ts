@@ -72,7 +72,11 @@ export function parseAddonArgs(
   const names = new Set(tokens.map((token) => token.split(':')[0]))
   const strictSubset = [...names].every((name) => known.has(name)) && names.size < known.size
   if (strictSubset) {
-    return {notices, requests: tokens.map((token) => parseSingle(token, available, notices, communityNames))}
+    const requests = tokens.map((token) => parseSingle(token, available, notices, communityNames))
+    const ids = requests.map((r) => `${r.repository}/${r.name}`)
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i)
+    if (twice) throw new UsageError(`Addon ${twice} is named twice: name each addon once`)
+    return {notices, requests}
   }
 
   const [first, ...rest] = tokens

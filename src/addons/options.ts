@@ -89,6 +89,14 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
     }
 
     if (position >= positional.length) {
+      // `dns:2001:db8::1` splits an IPv6 address on its colons.
+      const ipv6 = positional.some(([, spec]) => ['ip', 'ipv6'].includes(spec.type) || ['ip', 'ipv6'].includes(spec.items ?? ''))
+      if (ipv6 && args.every((arg) => /^[0-9a-fA-F]{0,4}$/.test(arg))) {
+        throw new UserError(
+          `${id}: an IPv6 address has ':' in it, which the addon:arg:arg form splits; give it in the space form: mk8s enable ${addon.entry.name} ${args.join(':')}`,
+        )
+      }
+
       throw new UserError(
         `${id} takes ${positional.length === 0 ? 'no' : `at most ${positional.length}`} positional argument${positional.length === 1 ? '' : 's'}; "${token}" is one too many`,
       )

@@ -9,6 +9,8 @@ import {WAITED_KINDS} from '../kube/readiness.js'
 import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
+import {isImageReference} from '../render/images.js'
+import {OBJECT_BUILT_INS} from '../schemas/index.js'
 import {type FieldPath, type YamlSource, parseYamlSource} from '../models/yaml-source.js'
 
 export const ADDONS_FILE = 'addons.yaml'
@@ -63,6 +65,20 @@ export async function loadRepositoryIndex(dir: string, name: string): Promise<Re
   const source = await loadIndexSource(dir, name)
   const problems = await schemaProblems('addons-file', source)
   if (problems.length > 0) throw new ValidationError('Invalid addons.yaml file', problems)
+  const names = (source.data as {'microk8s-addons': {addons: {name: string}[]}})['microk8s-addons'].addons.map((a) => a.name)
+  const duplicates = names.flatMap((name, i) => (names.indexOf(name) === i ? [] : [i]))
+  if (duplicates.length > 0) {
+    await source.locate()
+    throw new ValidationError(
+      'Invalid addons.yaml file',
+      duplicates.map((i) => ({
+        field: `microk8s-addons.addons[${i}].name`,
+        file: source.file,
+        line: source.lineOf(['microk8s-addons', 'addons', i, 'name']),
+        message: `"${names[i]}" is listed twice`,
+      })),
+    )
+  }
   return {...entriesOf(source, name), dir}
 }
 
@@ -115,9 +131,17 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
     at(['kubernetes'], 'kubernetes', `"${definition.kubernetes}" is not a semver range`)
   }
 
+  for (const [key, image] of Object.entries(definition.images ?? {})) {
+    if (!isImageReference(image)) at(['images', key], `images.${key}`, `"${image.slice(0, 120)}" is not an image reference`)
+  }
+
   const positions = new Map<number, string>()
   for (const [name, spec] of Object.entries(definition.options ?? {})) {
     const path = ['options', name]
+    if (OBJECT_BUILT_INS.includes(name)) {
+      at(path, `options.${name}`, `"${name}" is the name of a member of every JavaScript object; choose another name`)
+    }
+
     if (spec.type === 'enum' && !spec.values)
       at([...path, 'type'], `options.${name}.values`, 'is required for enum options')
     if (spec.items && spec.type !== 'list')
@@ -206,5 +230,33 @@ export async function repositoryProblems(
     }
   }
 
+  problems.push(...requirementCycles(addons))
   return {addons, index, problems}
+}
+
+/** Cycles among a repository's own addons' `requires` (bare names and `any/name` of its own), each reported once. */
+function requirementCycles(addons: Addon[]): Problem[] {
+  const own = new Map(addons.flatMap((a) => (a.kind === 'declarative' ? [[a.entry.name, a] as const] : [])))
+  const problems: Problem[] = []
+  const reported = new Set<string>()
+  const visit = (name: string, path: string[]): void => {
+    const start = path.indexOf(name)
+    if (start !== -1) {
+      const cycle = [...path.slice(start), name]
+      const key = [...cycle.slice(0, -1)].sort().join(',')
+      if (!reported.has(key)) {
+        reported.add(key)
+        problems.push({field: 'requires', file: join(own.get(name)!.dir, ADDON_FILE), message: `requirements form a cycle: ${cycle.join(' -> ')}`})
+      }
+
+      return
+    }
+
+    const addon = own.get(name)
+    if (!addon || addon.kind !== 'declarative') return
+    for (const ref of addon.definition.requires ?? []) visit(ref.split('/').at(-1)!, [...path, name])
+  }
+
+  for (const name of own.keys()) visit(name, [])
+  return problems
 }

@@ -34,8 +34,11 @@ export interface OptionSpec {
 /** Thrown by a converter; the caller adds which option and where the value came from. */
 export class OptionValueError extends Error {}
 
+/** A value quoted in a message is cut: a user's megabyte-long value must not become a megabyte-long error. */
+const MAX_MESSAGE = 240
+
 const fail = (message: string): never => {
-  throw new OptionValueError(message)
+  throw new OptionValueError(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}…` : message)
 }
 
 function text(raw: unknown): string {
@@ -131,6 +134,8 @@ function scalarOf(type: Exclude<OptionType, 'list'>, raw: unknown, spec: OptionS
       const value = text(raw)
       if (!/^[+-]?\d+$/.test(value)) fail(`"${value}" is not an integer`)
       const number = Number(value)
+      // Beyond 2^53 a number is no longer exact, and would render as 1e+23.
+      if (!Number.isSafeInteger(number)) fail(`${value} is beyond the integers a number can hold exactly`)
       if (spec.min !== undefined && number < spec.min) fail(`${number} is less than the minimum ${spec.min}`)
       if (spec.max !== undefined && number > spec.max) fail(`${number} is more than the maximum ${spec.max}`)
       return number

@@ -1,4 +1,4 @@
-import {UserError} from '../errors.js'
+import {UsageError, UserError} from '../errors.js'
 
 const POD_TEMPLATE_PATHS: Record<string, string[]> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
@@ -46,7 +46,26 @@ export interface ImageOverrides {
   registryMirrors?: Record<string, string>
 }
 
+/** A container image reference: [registry[:port]/]path[:tag][@digest], lowercase path, as the distribution spec says. */
+const IMAGE_REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+:[a-fA-F0-9]{32,})?$/
+const REGISTRY = /^[a-zA-Z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*$/
+
+export function isImageReference(value: string): boolean {
+  return value.length <= 512 && IMAGE_REFERENCE.test(value)
+}
+
 export function parseImageFlags(images: string[] = [], mirrors: string[] = []): ImageOverrides {
+  for (const [key, ref] of pairs(images, '--image', 'key=image-reference')) {
+    if (!isImageReference(ref)) throw new UsageError(`--image ${key}=${ref.slice(0, 120)}: not an image reference`)
+  }
+
+  for (const [from, to] of pairs(mirrors, '--registry-mirror', 'registry=mirror')) {
+    for (const host of [from, to]) {
+      if (!REGISTRY.test(host)) throw new UsageError(`--registry-mirror ${from}=${to}: "${host.slice(0, 120)}" is not a registry (host[:port])`)
+    }
+  }
+
   return {
     images: Object.fromEntries(pairs(images, '--image', 'key=image-reference')),
     registryMirrors: Object.fromEntries(

@@ -15,7 +15,7 @@ export const addonsFileSchema = {
               confinement: {type: 'string'},
               description: {type: 'string'},
               // A plain name, as MicroK8s's addons are: it becomes a folder name, so never a path.
-              name: {pattern: NAME_PATTERN.source, type: 'string'},
+              name: {maxLength: 63, pattern: NAME_PATTERN.source, type: 'string'},
               supported_architectures: {items: {enum: [...ARCHITECTURES]}, type: 'array'},
               version: {type: 'string'},
             },
@@ -33,6 +33,19 @@ export const addonsFileSchema = {
   required: ['microk8s-addons'],
   type: 'object',
 } as const
+
+/** Names of JavaScript objects' own members: an option so named would shadow one in the render context. */
+export const OBJECT_BUILT_INS = [
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  'prototype',
+  'toLocaleString',
+  'toString',
+  'valueOf',
+]
 
 const scalar = {type: ['string', 'number', 'boolean']}
 
@@ -65,7 +78,7 @@ export const addonSchema = {
     kubernetes: {type: 'string'},
     manifests: {items: {minLength: 1, type: 'string'}, type: 'array'},
     message: {type: 'string'},
-    name: {pattern: NAME_PATTERN.source, type: 'string'},
+    name: {maxLength: 63, pattern: NAME_PATTERN.source, type: 'string'},
     nodeArgs: {
       additionalProperties: {
         additionalProperties: false,

@@ -48,8 +48,8 @@ export class RepoService {
       throw new UserError(`Error: built-in repository '${name}' cannot be ${action}`)
     }
 
-    if (!NAME_PATTERN.test(name)) {
-      throw new UserError(`Error: invalid repository name '${name}' (use lowercase letters, digits and '-')`)
+    if (!NAME_PATTERN.test(name) || name.length > 63) {
+      throw new UserError(`Error: invalid repository name '${name.slice(0, 80)}' (use up to 63 lowercase letters, digits and '-')`)
     }
   }
 

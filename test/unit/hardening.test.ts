@@ -190,3 +190,78 @@ describe('deadlines', () => {
     }
   }, 30_000)
 })
+
+describe('validation that says what is wrong', () => {
+  const lint = (files: Record<string, string>) => runMk8s(['addons', 'lint', writeTree(tempDir(), files)])
+  const addonYaml = declarativeRepoFiles()['addons/demo/addon.yaml']
+
+  it('refuses an addon listed twice in addons.yaml, naming the line', async () => {
+    const files = declarativeRepoFiles()
+    files['addons.yaml'] +=
+      '    - {name: demo, description: again, version: "1", check_status: pod/x, supported_architectures: [amd64]}\n'
+    const result = await lint(files)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/addons\.yaml:9: microk8s-addons\.addons\[1\]\.name: "demo" is listed twice/)
+  })
+
+  it('refuses a requirement cycle at lint and at repo add', async () => {
+    const files = declarativeRepoFiles({'addon.yaml': `${addonYaml}requires: [other]\n`})
+    files['addons.yaml'] +=
+      '    - {name: other, description: o, version: "1", check_status: pod/x, supported_architectures: [amd64, arm64, s390x, ppc64le]}\n'
+    files['addons/other/addon.yaml'] = 'name: other\ndescription: o\nversion: "1"\nrequires: [t/demo]\n'
+    files['addons/other/cm.yaml.hbs'] = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\n'
+    const result = await lint(files)
+    expect(result.stderr).toContain('requirements form a cycle: demo -> other -> demo')
+    const added = await runMk8s(['addons', 'repo', 'add', 't', gitRepo(files)], {MK8S_HOME: tempDir('mk8s-home-')})
+    expect([added.code, added.stderr.includes('requirements form a cycle')]).toEqual([1, true])
+  })
+
+  it('refuses option names that are object built-ins, and image references that are not references', async () => {
+    const builtIn = await lint(
+      declarativeRepoFiles({
+        'addon.yaml': addonYaml.replace('  replicas:', '  toString:').replace('{{options.replicas}}', '1'),
+      }),
+    )
+    expect(builtIn.code).toBe(1)
+    expect(builtIn.stderr).toContain('options.toString: "toString" is the name of a member of every JavaScript object')
+    const image = await lint(
+      declarativeRepoFiles({'addon.yaml': addonYaml.replace('registry.k8s.io/pause:3.10', 'Not An Image!')}),
+    )
+    expect(image.stderr).toContain('images.main: "Not An Image!" is not an image reference')
+  })
+
+  it('refuses integers beyond the safe range instead of rendering 1e+23', async () => {
+    const home = homeWith(declarativeRepoFiles())
+    const result = await runMk8s(['render', 't/demo:100000000000000000000000'], {MK8S_HOME: home})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('100000000000000000000000 is beyond the integers a number can hold exactly')
+  })
+
+  it('hints at the space form for an IPv6 address in the colon form, and refuses the same addon twice', async () => {
+    const ipv6 = await runMk8s(['render', 'dns:2001:db8::1'])
+    expect(ipv6.stderr).toContain('give it in the space form: mk8s enable dns 2001:db8::1')
+    const {parseAddonArgs} = await import('../../src/addons/grammar.js')
+    const available = [
+      {name: 'dns', repository: 'core'},
+      {name: 'rbac', repository: 'core'},
+    ]
+    expect(() => parseAddonArgs(['dns', 'core/dns'], available)).toThrow('Addon core/dns is named twice')
+  })
+
+  it('checks --image references and --registry-mirror specs (usage errors)', async () => {
+    expect((await runMk8s(['render', 'dns', '--image', 'coredns=bad ref'])).code).toBe(2)
+    const mirror = await runMk8s(['render', 'dns', '--registry-mirror', 'docker.io=not a host'])
+    expect([mirror.code, mirror.stderr]).toEqual([
+      2,
+      '--registry-mirror docker.io=not a host: "not a host" is not a registry (host[:port])\n',
+    ])
+    expect((await runMk8s(['render', 'dns', '--registry-mirror', 'docker.io=mirror.local:5000'])).code).toBe(0)
+  })
+
+  it('says a repository name is too long without printing all of it', async () => {
+    const name = 'a'.repeat(5000)
+    const result = await runMk8s(['addons', 'repo', 'add', name, '/nowhere'], {MK8S_HOME: tempDir('mk8s-home-')})
+    expect(result.code).toBe(1)
+    expect(result.stderr.length).toBeLessThan(200)
+  })
+})
