@@ -62,7 +62,8 @@ export function parseImageFlags(images: string[] = [], mirrors: string[] = []): 
 
   for (const [from, to] of pairs(mirrors, '--registry-mirror', 'registry=mirror')) {
     for (const host of [from, to]) {
-      if (!REGISTRY.test(host)) throw new UsageError(`--registry-mirror ${from}=${to}: "${host.slice(0, 120)}" is not a registry (host[:port])`)
+      if (!REGISTRY.test(host))
+        throw new UsageError(`--registry-mirror ${from}=${to}: "${host.slice(0, 120)}" is not a registry (host[:port])`)
     }
   }
 

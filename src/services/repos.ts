@@ -49,7 +49,9 @@ export class RepoService {
     }
 
     if (!NAME_PATTERN.test(name) || name.length > 63) {
-      throw new UserError(`Error: invalid repository name '${name.slice(0, 80)}' (use up to 63 lowercase letters, digits and '-')`)
+      throw new UserError(
+        `Error: invalid repository name '${name.slice(0, 80)}' (use up to 63 lowercase letters, digits and '-')`,
+      )
     }
   }
 

@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process'
 import {readdirSync, symlinkSync, writeFileSync} from 'node:fs'
+import type {AddressInfo, Socket} from 'node:net'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
@@ -169,10 +170,10 @@ describe('kubeconfig transport', () => {
 describe('deadlines', () => {
   it('an API server that accepts connections and never answers makes enable dns --timeout 5s fail in about 5s, saying so', async () => {
     const {createServer} = await import('node:net')
-    const sockets: import('node:net').Socket[] = []
+    const sockets: Socket[] = []
     const server = createServer((socket) => void sockets.push(socket))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const port = (server.address() as import('node:net').AddressInfo).port
+    const port = (server.address() as AddressInfo).port
     const dir = writeTree(tempDir(), {
       config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: abc}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
     })
