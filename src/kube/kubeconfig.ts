@@ -67,7 +67,9 @@ function load(options: ConnectOptions) {
           ? `line ${error.problems[0]?.line}: ${error.problems[0]?.message}`
           : code === 'ENOENT'
             ? 'no such file'
-            : (error as Error).message.split('\n')[0]
+            : code === 'EISDIR'
+              ? 'is a folder, not a file'
+              : (error as Error).message.split('\n')[0]
       throw new UserError(`Invalid kubeconfig ${path}: ${detail}`)
     }
 
@@ -86,11 +88,16 @@ function load(options: ConnectOptions) {
   return {clusters, contexts, current, label, users}
 }
 
-function material(base: string, file: unknown, data: unknown): Buffer | undefined {
-  if (typeof data === 'string' && data) return Buffer.from(data, 'base64')
-  if (typeof file === 'string' && file)
-    return Buffer.from(readBoundedSync(isAbsolute(file) ? file : join(base, file), MAX_INPUT_FILE_BYTES))
-  return undefined
+/** PEM material from `<field>-data` (base64) or `<field>` (a file); junk is one line naming the field. */
+function material(base: string, file: unknown, data: unknown, field: string): Buffer | undefined {
+  let pem: Buffer | undefined
+  if (typeof data === 'string' && data) pem = Buffer.from(data, 'base64')
+  else if (typeof file === 'string' && file) {
+    pem = Buffer.from(readBoundedSync(isAbsolute(file) ? file : join(base, file), MAX_INPUT_FILE_BYTES))
+  }
+
+  if (pem && !pem.toString('latin1').includes('-----BEGIN ')) throw new Error(`${field} is not PEM data`)
+  return pem
 }
 
 /** The server URL as kubectl reads it: http or https, a host, an optional port and path; one line when it is not. */
@@ -156,10 +163,20 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
     if (typeof user.as === 'string') headers['Impersonate-User'] = user.as
     const credentials: Credentials = {
       auth: typeof user.username === 'string' ? `${user.username}:${String(user.password ?? '')}` : undefined,
-      ca: material(base, cluster['certificate-authority'], cluster['certificate-authority-data']),
-      cert: material(userBase, user['client-certificate'], user['client-certificate-data']),
+      ca: material(
+        base,
+        cluster['certificate-authority'],
+        cluster['certificate-authority-data'],
+        `cluster "${context.cluster}": certificate-authority`,
+      ),
+      cert: material(
+        userBase,
+        user['client-certificate'],
+        user['client-certificate-data'],
+        `user "${context.user}": client-certificate`,
+      ),
       headers,
-      key: material(userBase, user['client-key'], user['client-key-data']),
+      key: material(userBase, user['client-key'], user['client-key-data'], `user "${context.user}": client-key`),
       rejectUnauthorized: cluster['insecure-skip-tls-verify'] === true ? false : undefined,
       server: serverUrl(cluster.server, config.label, context.cluster),
       servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
@@ -178,7 +195,15 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
     return credentials
   } catch (error) {
     if (error instanceof UserError) throw error
-    throw new UserError(`Invalid kubeconfig ${config.label}: ${(error as Error).message.split('\n')[0]}`)
+    const code = (error as NodeJS.ErrnoException).code
+    const path = (error as NodeJS.ErrnoException).path
+    const why =
+      code === 'EISDIR'
+        ? `${path ?? 'a file it names'} is a folder`
+        : code === 'ENOENT'
+          ? `${path} does not exist`
+          : (error as Error).message.split('\n')[0]
+    throw new UserError(`Invalid kubeconfig ${config.label}: ${why}`)
   }
 }
 

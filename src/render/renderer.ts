@@ -10,6 +10,9 @@ import {loadYamlLibrary, parseYamlDocuments, yamlProblem} from '../models/yaml-s
 import {handlebars} from './handlebars-env.js'
 import {podSpecImages} from './images.js'
 
+/** An addon's manifests are kilobytes; a template looping to gigabytes is stopped here. */
+export const MAX_RENDERED_BYTES = 16 * 1024 * 1024
+
 export interface RenderedObject {
   object: KubeObject
   /** The template the object came from, relative to the addon directory. */
@@ -86,6 +89,7 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
   }
   const rendered: RenderedObject[] = []
   const problems: Problem[] = []
+  let renderedBytes = 0
   for (const template of addon.manifests) {
     const file = join(addon.dir, template)
     // Checked again at every render: a repository can change on disk after it was added.
@@ -96,6 +100,13 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
     } catch (error) {
       throw new ValidationError(`Cannot render ${id}`, [
         {file, line: lineOfHandlebarsError(error as Error), message: shortHandlebarsMessage(error as Error)},
+      ])
+    }
+
+    renderedBytes += text.length
+    if (renderedBytes > MAX_RENDERED_BYTES) {
+      throw new ValidationError(`Cannot render ${id}`, [
+        {file, message: `renders to more than ${MAX_RENDERED_BYTES / 1024 / 1024} MiB of manifests`},
       ])
     }
 

@@ -1,3 +1,4 @@
+import {rmSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -55,9 +56,14 @@ export class RepoService {
     }
   }
 
-  private async validate(dir: string, name: string): Promise<void> {
+  /** `shownAs`: where the user knows the files from; a staging folder's path means nothing once it is deleted. */
+  private async validate(dir: string, name: string, shownAs = dir): Promise<void> {
     const {problems} = await repositoryProblems(dir, name)
-    if (problems.length > 0) throw new ValidationError(`Repository ${name} is invalid`, problems)
+    if (problems.length === 0) return
+    const shown = problems.map((p) =>
+      p.file?.startsWith(dir) ? {...p, file: `${shownAs}${p.file.slice(dir.length)}`} : p,
+    )
+    throw new ValidationError(`Repository ${name} is invalid`, shown)
   }
 
   /**
@@ -96,14 +102,25 @@ export class RepoService {
 
     await mkdir(this.root, {recursive: true})
     const staging = await mkdtemp(join(this.root, `.staging-${name}-`))
+    // Interrupted (Ctrl-C, a CI job cancelled): leave no staging folder and no lock behind.
+    const interrupted = () => {
+      rmSync(staging, {force: true, recursive: true})
+      rmSync(join(this.root, '.lock'), {force: true})
+      process.exit(130)
+    }
+
+    process.once('SIGINT', interrupted)
+    process.once('SIGTERM', interrupted)
     try {
       const clone = join(staging, name)
       const args = ['clone', '--quiet', ...(options.reference ? ['--branch', options.reference] : []), source, clone]
       await this.run('git', args, {timeoutMs: GIT_TIMEOUT_MS})
-      await this.validate(clone, name)
+      await this.validate(clone, name, source.replace(/\/+$/, ''))
       if (await pathExists(target)) await rm(target, {force: true, recursive: true})
       await rename(clone, target)
     } finally {
+      process.off('SIGINT', interrupted)
+      process.off('SIGTERM', interrupted)
       await rm(staging, {force: true, recursive: true})
     }
   }

@@ -266,3 +266,46 @@ describe('validation that says what is wrong', () => {
     expect(result.stderr.length).toBeLessThan(200)
   })
 })
+
+describe('no raw errors', () => {
+  const kubeconfigWith = (cluster: string) =>
+    join(
+      writeTree(tempDir(), {
+        config: `apiVersion: v1\nclusters: [{name: c, cluster: {${cluster}}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+      }),
+      'config',
+    )
+
+  it('names the field of junk certificate data, and a folder where the kubeconfig should be', async () => {
+    const junk = await runMk8s([
+      'status',
+      '--kubeconfig',
+      kubeconfigWith('server: "https://h:1", certificate-authority-data: "bm90IGEgY2VydA=="'),
+    ])
+    expect(junk.stderr).toMatch(/^Invalid kubeconfig .*: cluster "c": certificate-authority is not PEM data\n$/)
+    const folder = await runMk8s(['status', '--kubeconfig', tempDir()])
+    expect(folder.stderr).toMatch(/^Invalid kubeconfig .*: is a folder, not a file\n$/)
+  })
+
+  it("shows the user's source path in repo add problems, never the deleted staging folder", async () => {
+    const files = declarativeRepoFiles()
+    files['addons/demo/addon.yaml'] = files['addons/demo/addon.yaml'].replace('type: integer', 'type: float')
+    const source = gitRepo(files)
+    const result = await runMk8s(['addons', 'repo', 'add', 't', source], {MK8S_HOME: tempDir('mk8s-home-')})
+    expect(result.stderr).toContain(`${source}/addons/demo/addon.yaml:6`)
+    expect(result.stderr).not.toContain('.staging-')
+  })
+
+  it('stops a template that renders more than the limit', async () => {
+    // Three nested loops over a 100-item list: a million 20-byte lines, about 20 MiB.
+    const list = `[${Array.from({length: 100}, (_, i) => i).join(', ')}]`
+    const addonYaml = `name: demo\ndescription: d\nversion: "1"\noptions:\n  l: {type: list, items: integer, description: l, default: ${list}}\n`
+    const template =
+      '{{#each @root.options.l}}{{#each @root.options.l}}{{#each @root.options.l}}# xxxxxxxxxxxxxxxxx\n{{/each}}{{/each}}{{/each}}apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n'
+    const home = homeWith(declarativeRepoFiles({'addon.yaml': addonYaml, 'deploy.yaml.hbs': template}))
+    const result = await runMk8s(['render', 't/demo'], {MK8S_HOME: home})
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('renders to more than 16 MiB of manifests')
+    expect(result.stdout).toBe('')
+  })
+})
