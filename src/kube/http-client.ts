@@ -63,7 +63,13 @@ export class HttpKubeClient implements KubeClient {
 
   /** `timeoutMs`: the command's whole budget (--timeout); without it each request may take up to 30s. */
   static async connect(options: ConnectOptions & {timeoutMs?: number} = {}): Promise<HttpKubeClient> {
-    return new HttpKubeClient(await loadCredentials(options), options.timeoutMs)
+    const started = Date.now()
+    const credentials = await loadCredentials(options)
+    // An exec plugin's time counts against the same budget.
+    return new HttpKubeClient(
+      credentials,
+      options.timeoutMs === undefined ? undefined : options.timeoutMs - (Date.now() - started),
+    )
   }
 
   /**

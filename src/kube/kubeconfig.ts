@@ -8,6 +8,8 @@ import {parseYamlSource} from '../models/yaml-source.js'
 export interface ConnectOptions {
   context?: string
   kubeconfig?: string
+  /** The command's budget: an exec credential plugin gets no longer than this (nor than a minute). */
+  timeoutMs?: number
 }
 
 /** What an HTTPS request to the API server needs: the server URL, TLS material and auth headers. */
@@ -140,7 +142,17 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
   if (typeof cluster.server !== 'string' || !cluster.server)
     throw new UserError(`Cluster "${context.cluster}" in kubeconfig ${config.label} has no server`)
   const user = config.users.get(context.user)?.value ?? {}
-  if (user.exec || user['auth-provider']) return pluginCredentials(options, contextName)
+  if (user.exec) {
+    const timeoutMs = Math.min(options.timeoutMs ?? EXEC_PLUGIN_TIMEOUT_MS, EXEC_PLUGIN_TIMEOUT_MS)
+    return execCredentials(user.exec as ExecConfig, {
+      cluster,
+      context: contextName,
+      label: config.label,
+      timeoutMs,
+      user: context.user,
+    })
+  }
+  if (user['auth-provider']) return pluginCredentials(options, contextName)
   const base = cluster.base as string
   const userBase = (user.base as string) ?? base
   try {
@@ -207,7 +219,75 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
   }
 }
 
-/** exec and auth-provider plugins: @kubernetes/client-node runs them (it is loaded only for such users). */
+interface ExecConfig {
+  apiVersion?: string
+  args?: string[]
+  command?: string
+  env?: {name: string; value: string}[] | null
+}
+
+/** An exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin...) that does not answer in this long is stuck. */
+export const EXEC_PLUGIN_TIMEOUT_MS = 60_000
+
+/**
+ * Runs an exec credential plugin as kubectl does (client.authentication.k8s.io ExecCredential): the command with its
+ * args and env, KUBERNETES_EXEC_INFO set, its stdout's status giving a token or a client certificate. With a deadline:
+ * a plugin that waits for a browser login or hangs ends with a clear message.
+ */
+async function execCredentials(
+  exec: ExecConfig,
+  where: {cluster: Record<string, unknown>; context: string; label: string; timeoutMs: number; user: string},
+): Promise<Credentials> {
+  const {cluster, context, label} = where
+  if (typeof exec.command !== 'string' || !exec.command)
+    throw new UserError(`Invalid kubeconfig ${label}: the exec plugin of context "${context}" has no command`)
+  const apiVersion = exec.apiVersion ?? 'client.authentication.k8s.io/v1'
+  const {runProcess} = await import('../host/exec.js')
+  const env: NodeJS.ProcessEnv = {
+    KUBERNETES_EXEC_INFO: JSON.stringify({apiVersion, kind: 'ExecCredential', spec: {interactive: false}}),
+  }
+  for (const {name, value} of exec.env ?? []) env[name] = value
+  let stdout: string
+  try {
+    ;({stdout} = await runProcess(exec.command, (exec.args ?? []).map(String), {env, timeoutMs: where.timeoutMs}))
+  } catch (error) {
+    throw new UserError(`Cannot get credentials for context "${context}": ${(error as Error).message}`)
+  }
+
+  let status: {clientCertificateData?: string; clientKeyData?: string; token?: string}
+  try {
+    status = (JSON.parse(stdout) as {status?: typeof status}).status ?? {}
+  } catch {
+    throw new UserError(
+      `Cannot get credentials for context "${context}": ${exec.command} did not print an ExecCredential`,
+    )
+  }
+
+  const base = cluster.base as string
+  const credentials: Credentials = {
+    ca: material(
+      base,
+      cluster['certificate-authority'],
+      cluster['certificate-authority-data'],
+      `cluster: certificate-authority`,
+    ),
+    cert: status.clientCertificateData ? Buffer.from(status.clientCertificateData) : undefined,
+    headers: status.token ? {Authorization: `Bearer ${status.token}`} : {},
+    key: status.clientKeyData ? Buffer.from(status.clientKeyData) : undefined,
+    rejectUnauthorized: cluster['insecure-skip-tls-verify'] === true ? false : undefined,
+    server: serverUrl(cluster.server as string, label, context),
+    servername: typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : undefined,
+  }
+  if (credentials.server.startsWith('http:')) {
+    throw new UserError(
+      `Refusing to send the credentials of user "${where.user}" over plain HTTP to ${credentials.server}`,
+    )
+  }
+
+  return credentials
+}
+
+/** auth-provider plugins (gcp, azure, oidc): @kubernetes/client-node runs them (it is loaded only for such users). */
 async function pluginCredentials(options: ConnectOptions, context: string): Promise<Credentials> {
   const {KubeConfig} = await import('@kubernetes/client-node')
   const kc = new KubeConfig()

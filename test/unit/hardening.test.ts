@@ -309,3 +309,31 @@ describe('no raw errors', () => {
     expect(result.stdout).toBe('')
   })
 })
+
+describe('exec credential plugins', () => {
+  const withPlugin = (script: string) => {
+    const dir = writeTree(tempDir(), {plugin: `#!/bin/sh\n${script}\n`})
+    return join(
+      writeTree(dir, {
+        config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: "${join(dir, 'plugin')}", args: [a], env: [{name: GREETING, value: hi}]}}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+      }),
+      'config',
+    )
+  }
+
+  it('runs the plugin as kubectl does and uses the token it prints', async () => {
+    const config = withPlugin(
+      'echo "{\\"apiVersion\\":\\"client.authentication.k8s.io/v1\\",\\"kind\\":\\"ExecCredential\\",\\"status\\":{\\"token\\":\\"tok-$1-$GREETING\\"}}"',
+    )
+    const credentials = await loadCredentials({kubeconfig: config})
+    expect(credentials.headers.Authorization).toBe('Bearer tok-a-hi')
+  })
+
+  it("stops a plugin that never answers at the command's --timeout, saying so", async () => {
+    const started = Date.now()
+    await expect(loadCredentials({kubeconfig: withPlugin('sleep 30'), timeoutMs: 1500})).rejects.toThrow(
+      /Cannot get credentials for context "x": .*plugin.* did not finish within 2s/,
+    )
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+})

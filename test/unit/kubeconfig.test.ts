@@ -13,7 +13,7 @@ users:
   - name: u1
     user: {token: s3cret}
   - name: u2
-    user: {client-certificate-data: ${Buffer.from('CERT').toString('base64')}, client-key: key.pem}
+    user: {client-certificate-data: ${Buffer.from('-----BEGIN CERT').toString('base64')}, client-key: key.pem}
 contexts:
   - {name: one, context: {cluster: c1, user: u1}}
   - {name: two, context: {cluster: c1, user: u2}}
@@ -27,17 +27,17 @@ afterEach(() => {
 
 describe('loadCredentials', () => {
   it('reads the current context, with paths relative to the kubeconfig file', async () => {
-    const dir = writeTree(tempDir(), {'ca.crt': 'CA', config: config(), 'key.pem': 'KEY'})
+    const dir = writeTree(tempDir(), {'ca.crt': '-----BEGIN CA', config: config(), 'key.pem': '-----BEGIN KEY'})
     const one = await loadCredentials({kubeconfig: join(dir, 'config')})
     expect(one).toMatchObject({headers: {Authorization: 'Bearer s3cret'}, server: 'https://10.0.0.1:6443'})
-    expect(one.ca?.toString()).toBe('CA')
+    expect(one.ca?.toString()).toBe('-----BEGIN CA')
     const two = await loadCredentials({context: 'two', kubeconfig: join(dir, 'config')})
-    expect([two.cert?.toString(), two.key?.toString()]).toEqual(['CERT', 'KEY'])
+    expect([two.cert?.toString(), two.key?.toString()]).toEqual(['-----BEGIN CERT', '-----BEGIN KEY'])
   })
 
   it('merges $KUBECONFIG files, the first definition winning', async () => {
     const a = writeTree(tempDir(), {config: 'apiVersion: v1\nkind: Config\ncurrent-context: one\n'})
-    const b = writeTree(tempDir(), {'ca.crt': 'CA', config: config('https://b:6443')})
+    const b = writeTree(tempDir(), {'ca.crt': '-----BEGIN CA', config: config('https://b:6443')})
     process.env.KUBECONFIG = `${join(a, 'config')}:${join(b, 'config')}`
     expect((await loadCredentials()).server).toBe('https://b:6443')
   })
