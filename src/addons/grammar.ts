@@ -16,6 +16,9 @@ export interface ParsedAddonArgs {
   requests: AddonRequest[]
 }
 
+/** A token as an error message quotes it: a user's 10,000-character argument is not echoed whole. */
+const shown = (token: string) => (token.length > 80 ? `${token.slice(0, 80)}…` : token)
+
 /** Ports MicroK8s's parse_xable_single_arg: `[repo/]name[:arg[:arg…]]`. */
 function parseSingle(
   token: string,
@@ -26,7 +29,7 @@ function parseSingle(
   const [addonName, ...args] = token.split(':')
   const parts = addonName.split('/')
   if (parts.length === 2) return {args, name: parts[1], repository: parts[0]}
-  if (parts.length > 2) throw new UserError(`Invalid addon name ${addonName}`)
+  if (parts.length > 2) throw new UserError(`Invalid addon name ${shown(addonName)}`)
   const matches = available.filter((addon) => addon.name === addonName).map((addon) => addon.repository)
   if (matches.length === 0) {
     const hint = communityNames.has(addonName)
@@ -37,7 +40,7 @@ function parseSingle(
           '',
         ]
       : []
-    throw new UserError([`Addon ${addonName} was not found in any repository`, ...hint].join('\n'))
+    throw new UserError([`Addon ${shown(addonName)} was not found in any repository`, ...hint].join('\n'))
   }
 
   if (matches.length > 1) {

@@ -259,6 +259,12 @@ describe('validation that says what is wrong', () => {
     expect((await runMk8s(['render', 'dns', '--registry-mirror', 'docker.io=mirror.local:5000'])).code).toBe(0)
   })
 
+  it('never echoes an unbounded argument in a message', async () => {
+    const result = await runMk8s(['render', 'x'.repeat(20_000)])
+    expect(result.code).toBe(1)
+    expect(result.stderr.length).toBeLessThan(200)
+  })
+
   it('says a repository name is too long without printing all of it', async () => {
     const name = 'a'.repeat(5000)
     const result = await runMk8s(['addons', 'repo', 'add', name, '/nowhere'], {MK8S_HOME: tempDir('mk8s-home-')})
