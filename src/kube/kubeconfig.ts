@@ -78,12 +78,32 @@ function load(options: ConnectOptions) {
     if (typeof raw !== 'object' || Array.isArray(raw))
       throw new UserError(`Invalid kubeconfig ${path}: not a kubeconfig mapping`)
     const base = dirname(resolve(path))
-    for (const c of raw.clusters ?? [])
-      if (c?.name && !clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: {...c.cluster, base}})
-    for (const u of raw.users ?? [])
-      if (u?.name && !users.has(u.name)) users.set(u.name, {name: u.name, value: {...u.user, base}})
-    for (const c of raw.contexts ?? []) if (c?.name && !contexts.has(c.name)) contexts.set(c.name, c.context)
-    current ??= raw['current-context'] || undefined
+    // Each section is a list of {name, <section>: mapping}; anything else is named, never a TypeError.
+    const entries = <T>(field: 'clusters' | 'contexts' | 'users', inner: string): ({name: string} & T)[] => {
+      const list: unknown = raw[field] ?? []
+      if (!Array.isArray(list)) throw new UserError(`Invalid kubeconfig ${path}: ${field} must be a list`)
+      return (list as unknown[]).filter((item): item is {name: string} & T => {
+        const entry = item as Record<string, unknown> | null
+        if (typeof entry !== 'object' || entry === null || typeof entry.name !== 'string' || !entry.name) return false
+        const value = entry[inner]
+        if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+          throw new UserError(
+            `Invalid kubeconfig ${path}: ${field} "${entry.name.slice(0, 80)}": ${inner} must be a mapping`,
+          )
+        }
+
+        return true
+      })
+    }
+
+    for (const c of entries<{cluster?: Record<string, unknown>}>('clusters', 'cluster'))
+      if (!clusters.has(c.name)) clusters.set(c.name, {name: c.name, value: {...c.cluster, base}})
+    for (const u of entries<{user?: Record<string, unknown>}>('users', 'user'))
+      if (!users.has(u.name)) users.set(u.name, {name: u.name, value: {...u.user, base}})
+    for (const c of entries<{context?: {cluster: string; user: string}}>('contexts', 'context'))
+      if (!contexts.has(c.name) && c.context) contexts.set(c.name, c.context)
+    const currentContext = raw['current-context']
+    current ??= typeof currentContext === 'string' && currentContext ? currentContext : undefined
   }
 
   if (read === 0) throw new UserError(`Invalid kubeconfig ${label}: no such file`)
