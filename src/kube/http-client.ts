@@ -85,7 +85,13 @@ export class HttpKubeClient implements KubeClient {
     this.agent.destroy()
   }
 
-  private send<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  private send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    retried = false,
+  ): Promise<T> {
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const headers: Record<string, number | string> = {
@@ -140,6 +146,13 @@ export class HttpKubeClient implements KubeClient {
               `The Kubernetes API server at ${this.server} did not answer ${method} ${path} within ${waited}s`,
             ),
           )
+          return
+        }
+
+        // A kept-alive connection the server closed (it restarted: rbac, or a flag change) fails before the request
+        // reached it: sent once more on a fresh connection, as Node's documentation advises.
+        if (req.reusedSocket && !retried && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+          resolve(this.send<T>(method, path, body, contentType, true))
           return
         }
 
@@ -252,11 +265,14 @@ export class HttpKubeClient implements KubeClient {
     }
   }
 
-  async delete(ref: ObjectRef, options: {resourceVersion?: string} = {}): Promise<boolean> {
+  async delete(
+    ref: ObjectRef,
+    options: {propagation?: 'Background' | 'Foreground'; resourceVersion?: string} = {},
+  ): Promise<boolean> {
     const body = {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
-      propagationPolicy: 'Foreground',
+      propagationPolicy: options.propagation ?? 'Foreground',
       ...(options.resourceVersion ? {preconditions: {resourceVersion: options.resourceVersion}} : {}),
     }
     try {

@@ -61,7 +61,11 @@ export interface ListOptions {
 export interface KubeClient {
   apply(object: KubeObject, options: ApplyOptions): Promise<KubeObject>
   create(object: KubeObject): Promise<KubeObject>
-  delete(ref: ObjectRef, options?: {resourceVersion?: string}): Promise<boolean>
+  /** Foreground propagation unless `propagation` says otherwise (a record has no dependents to wait for). */
+  delete(
+    ref: ObjectRef,
+    options?: {propagation?: 'Background' | 'Foreground'; resourceVersion?: string},
+  ): Promise<boolean>
   get(ref: ObjectRef): Promise<KubeObject | undefined>
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>
   list(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>

@@ -67,9 +67,10 @@ export const recordId = (record: AddonRecord) => `${record.repository}/${record.
 /** The ApplySet id an addon's members are labelled with. */
 export const addonSetId = (addon: AddonName) => applySetId(recordName(addon.repository, addon.name))
 
+/** The addon's record; one being deleted (a disable just finished) counts as absent. */
 export async function readRecord(client: KubeClient, addon: AddonName): Promise<AddonRecord | undefined> {
   const object = await client.get(recordRef(addon))
-  return object ? parseRecord(object) : undefined
+  return object && !object.metadata.deletionTimestamp ? parseRecord(object) : undefined
 }
 
 /** Every addon record of the cluster, with one LIST. */
@@ -78,7 +79,10 @@ export async function listRecords(client: KubeClient): Promise<AddonRecord[]> {
     labelSelector: `${RECORD_LABEL}=true`,
     namespace: RECORD_NAMESPACE,
   })
-  return objects.map(parseRecord).filter((record): record is AddonRecord => record !== undefined)
+  return objects
+    .filter((object) => !object.metadata.deletionTimestamp)
+    .map(parseRecord)
+    .filter((record): record is AddonRecord => record !== undefined)
 }
 
 /** The ApplySet id of a parent: base64url(sha256(name.namespace.kind.group)), as KEP-3659 defines it. */

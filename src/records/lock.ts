@@ -127,7 +127,7 @@ export class ClusterLock {
     await this.client
       .delete(
         {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE},
-        {resourceVersion: lease.metadata.resourceVersion},
+        {propagation: 'Background', resourceVersion: lease.metadata.resourceVersion},
       )
       .catch(() => {})
   }

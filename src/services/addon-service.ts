@@ -3,7 +3,8 @@ import type {AddonRequest} from '../addons/grammar.js'
 import {readValuesFiles} from '../addons/options.js'
 import {inputsOverRecord, matchesTarget, planAddon} from '../addons/plan.js'
 import type {AddonCatalog} from '../addons/catalog.js'
-import {UserError} from '../errors.js'
+import {KubeError, UserError} from '../errors.js'
+import {sleep} from '../util/async.js'
 import {
   type ApplyProgress,
   FIELD_MANAGER,
@@ -380,7 +381,8 @@ export class AddonService {
       }
 
       const nodeArgs = await this.setNodeArgs(plan, current, update)
-      await this.writeRecord({...plan.desired, nodeArgs})
+      // Restarting kube-apiserver (rbac) leaves the API server away for a moment on a real node.
+      await this.whileServerRestarts(options.timeoutMs, () => this.writeRecord({...plan.desired, nodeArgs}))
       if (plan.addon.definition.message) this.reporter.say(plan.addon.definition.message)
       return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
@@ -431,6 +433,20 @@ export class AddonService {
     if (!sameJson(record.objects.map(refKey).sort(), desired.objects.map(refKey).sort())) return false
     const live = await readinessMap(this.client, record.objects, {labelSelector: `${PART_OF}=${plan.setId}`})
     return [...live.values()].every((state) => state.object !== undefined)
+  }
+
+  /** Retries `work` while the API server cannot be reached (it is restarting), for up to `timeoutMs`. */
+  private async whileServerRestarts(timeoutMs: number, work: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      try {
+        return await work()
+      } catch (error) {
+        const unreachable = error instanceof KubeError && error.code === undefined
+        if (!unreachable || Date.now() >= deadline) throw error
+        await sleep(500)
+      }
+    }
   }
 
   private async writeRecord(record: AddonRecord): Promise<void> {
@@ -494,7 +510,10 @@ export class AddonService {
         })
         result.lap('delete')
         await this.restoreNodeArgs(current, update)
-        await this.client.delete(recordRef(entry))
+        await this.whileServerRestarts(
+          options.timeoutMs,
+          async () => void (await this.client.delete(recordRef(entry), {propagation: 'Background'})),
+        )
         return result('disabled', {nodeArgs: current.nodeArgs, pruned: current.objects})
       })
     } catch (error) {

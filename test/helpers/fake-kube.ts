@@ -156,7 +156,7 @@ export class FakeKubeClient implements KubeClient {
       .map((o) => structuredClone(o))
   }
 
-  async delete(ref: ObjectRef, options: {resourceVersion?: string} = {}): Promise<boolean> {
+  async delete(ref: ObjectRef, options: {propagation?: string; resourceVersion?: string} = {}): Promise<boolean> {
     this.count('DELETE')
     const key = this.key(ref)
     const existing = this.objects.get(key)

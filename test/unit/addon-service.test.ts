@@ -346,3 +346,31 @@ describe('AddonService node arguments', () => {
     expect(agents.restarts).toEqual([])
   })
 })
+
+describe('core/rbac', () => {
+  it('sets kube-apiserver --authorization-mode=RBAC,Node on every node, and disable restores what each had', async () => {
+    const client = new FakeKubeClient()
+    const agents = new FakeAgents(['node-1', 'node-2'], {
+      'kube-apiserver': '--authorization-mode=AlwaysAllow\n--secure-port=16443\n',
+    })
+    // One node was configured differently: disable must put back its own value, not a hard-coded AlwaysAllow.
+    agents.files.get(agents.nodes[1].address)!.set('kube-apiserver', '--authorization-mode=Webhook\n')
+    const service = async () =>
+      new AddonService({
+        catalog: await AddonCatalog.load({env: {...process.env, MK8S_HOME: tempDir('mk8s-home-')}}),
+        client,
+        cluster,
+        fleet: async () => agents.fleet,
+      })
+    const enabled = await (await service()).enable({timeoutMs: 1000, tokens: ['rbac']})
+    expect(enabled.addons.map((a) => [a.addon, a.status, a.objects.length])).toEqual([['core/rbac', 'enabled', 0]])
+    expect(agents.args('node-1', 'kube-apiserver').get('--authorization-mode')).toBe('RBAC,Node')
+    expect(agents.args('node-2', 'kube-apiserver').get('--authorization-mode')).toBe('RBAC,Node')
+    expect(agents.restarts.sort()).toEqual(['node-1/kube-apiserver', 'node-2/kube-apiserver'])
+    await (await service()).disable({timeoutMs: 1000, tokens: ['rbac']})
+    expect(agents.files.get(agents.nodes[0].address)!.get('kube-apiserver')).toBe(
+      '--authorization-mode=AlwaysAllow\n--secure-port=16443\n',
+    )
+    expect(agents.args('node-2', 'kube-apiserver').get('--authorization-mode')).toBe('Webhook')
+  })
+})
