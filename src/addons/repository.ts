@@ -216,7 +216,7 @@ export async function repositoryProblems(
       const before = problems.length
       for (const manifest of addon.manifests) {
         const refused = await containmentProblem(addon.dir, manifest)
-        if (refused) problems.push({field: 'manifests', file: join(addonDir, ADDON_FILE), message: refused})
+        if (refused) problems.push({field: 'manifests', file: join(addonDir, ADDON_FILE), message: `${manifest}: ${refused}`})
         else if (!(await pathExists(join(addon.dir, manifest)))) {
           problems.push({file: join(addonDir, ADDON_FILE), message: `manifest ${manifest} does not exist`})
         }

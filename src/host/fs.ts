@@ -69,8 +69,7 @@ export function readBoundedSync(path: string, limit: number): string {
  * A missing file is left to the reader (ENOENT).
  */
 export async function containmentProblem(root: string, relative: string): Promise<string | undefined> {
-  if (isAbsolute(relative) || relative.split(/[/\\]/).includes('..'))
-    return `${relative}: must be a path inside the repository`
+  if (isAbsolute(relative) || relative.split(/[/\\]/).includes('..')) return 'must be a path inside the repository'
   let real: string
   let realRoot: string
   try {
@@ -80,11 +79,9 @@ export async function containmentProblem(root: string, relative: string): Promis
     throw error
   }
 
-  if (real !== realRoot && !real.startsWith(`${realRoot}${sep}`))
-    return `${relative}: a symbolic link that leaves the repository`
+  if (real !== realRoot && !real.startsWith(`${realRoot}${sep}`)) return 'a symbolic link that leaves the repository'
   const info = await stat(real)
-  if (!info.isFile())
-    return `${relative}: ${info.isDirectory() ? 'a folder' : 'not a regular file'} where a file is expected`
+  if (!info.isFile()) return `${info.isDirectory() ? 'a folder' : 'not a regular file'} where a file is expected`
   return undefined
 }
 
@@ -94,7 +91,7 @@ export async function containmentProblem(root: string, relative: string): Promis
  */
 export async function readContained(root: string, relative: string, limit = MAX_INPUT_FILE_BYTES): Promise<string> {
   const problem = await containmentProblem(root, relative)
-  if (problem) throw new UserError(`${join(root, relative)}: refused: ${problem.slice(relative.length + 2)}`)
+  if (problem) throw new UserError(`${join(root, relative)}: refused: ${problem}`)
   return readBounded(join(root, relative), limit)
 }
 
