@@ -133,12 +133,39 @@ function seedArgs(nodeDir) {
         '--advertise-address=127.0.0.1',
         '--endpoint-reconciler-type=none',
         '--enable-priority-and-fairness=false',
+        '# writes by mk8s are audited: tests check that a run with nothing to change writes nothing',
+        '--audit-policy-file=${SNAP_DATA}/args/audit-policy.yaml',
+        '--audit-log-path=${SNAP_DATA}/audit.log',
         '',
       ].join('\n')
     }
 
     writeFileSync(join(args, service), text)
   }
+
+  // Writes only (reads are most requests), and not the ones the controllers and kwok make all the time: status
+  // updates, leases other than mk8s's lock, and events.
+  writeFileSync(
+    join(args, 'audit-policy.yaml'),
+    [
+      'apiVersion: audit.k8s.io/v1',
+      'kind: Policy',
+      'omitStages: [RequestReceived, ResponseStarted]',
+      'rules:',
+      '  - level: None',
+      '    verbs: [get, list, watch]',
+      '  - level: Metadata',
+      '    resources: [{group: coordination.k8s.io, resources: [leases], resourceNames: [mk8s-addons]}]',
+      '  - level: None',
+      '    resources:',
+      '      - {group: coordination.k8s.io, resources: [leases]}',
+      '      - {group: "", resources: [events, "*/status"]}',
+      '      - {group: apps, resources: ["*/status"]}',
+      '      - {group: events.k8s.io, resources: [events]}',
+      '  - level: Metadata',
+      '',
+    ].join('\n'),
+  )
 
   // The EventRateLimit admission plugin the upstream file enables reads this file.
   writeFileSync(

@@ -15,6 +15,8 @@ import {
   describeRef,
 } from './types.js'
 
+const USER_AGENT = `mk8s (${process.platform}/${process.arch}) node/${process.versions.node}`
+
 const REQUEST_LIMIT_MS = 30_000
 const GRACE_MS = 2000
 
@@ -97,6 +99,8 @@ export class HttpKubeClient implements KubeClient {
     const headers: Record<string, number | string> = {
       ...this.base.headers,
       Accept: 'application/json',
+      // The API server's audit log and metrics name the client by it.
+      'User-Agent': USER_AGENT,
       ...(payload ? {'Content-Length': payload.length, 'Content-Type': contentType} : {}),
     }
     const https = this.url.protocol === 'https:'

@@ -50,10 +50,16 @@ function pathOf(error: ErrorObject): FieldPath {
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
   if (error.keyword === 'required') path.push(error.params.missingProperty as string)
   if (error.keyword === 'additionalProperties') path.push(error.params.additionalProperty as string)
+  // A key that breaks `propertyNames`: the error is about the key itself.
+  if (error.propertyName !== undefined) path.push(error.propertyName)
   return path
 }
 
 function messageOf(error: ErrorObject): string {
+  if (error.propertyName !== undefined && error.keyword === 'pattern') {
+    return `is not a valid name (must match ${error.params.pattern as string})`
+  }
+
   switch (error.keyword) {
     case 'additionalProperties': {
       return 'is not a known field'
@@ -82,7 +88,7 @@ export async function schemaProblems(name: SchemaName, source: YamlSource): Prom
   const problems: Problem[] = []
   for (const error of validate.errors ?? []) {
     // oneOf/anyOf/if errors repeat what their branches already said.
-    if (['anyOf', 'if', 'oneOf'].includes(error.keyword)) continue
+    if (['anyOf', 'if', 'oneOf', 'propertyNames'].includes(error.keyword)) continue
     const path = pathOf(error)
     const problem = {
       field: formatFieldPath(path),

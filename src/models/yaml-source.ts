@@ -23,12 +23,11 @@ export async function loadYamlLibrary(): Promise<YamlLibrary> {
  * problem needs a line number.
  */
 export class YamlSource {
-  private lines?: Lines
-
   constructor(
     readonly file: string,
     readonly text: string,
     readonly data: unknown,
+    private lines?: Lines,
   ) {}
 
   /** Prepares lineOf; call it (once) before reporting problems. */
@@ -51,6 +50,58 @@ export class YamlSource {
   lineOf(path: FieldPath): number | undefined {
     return this.lines?.(path)
   }
+}
+
+/** One document of a multi-document file, already located: its data (null when empty) and its lines. */
+export interface YamlDocumentSource {
+  /** The document's scalar exactly as written (`1.10`, not 1.1), for fields read as text. */
+  textOf(path: FieldPath): string | undefined
+  source: YamlSource
+}
+
+/**
+ * Every document of a small file a user wrote (an apply file), parsed with `yaml` so that every value keeps its line
+ * and its text as written. Syntax errors of all documents are returned together.
+ */
+export async function parseYamlDocumentSources(
+  file: string,
+  text: string,
+): Promise<{documents: YamlDocumentSource[]; problems: Problem[]}> {
+  const {LineCounter, isNode, isScalar, parseAllDocuments} = await loadYamlLibrary()
+  const counter = new LineCounter()
+  const parsed = parseAllDocuments(text, {lineCounter: counter, schema: 'core'})
+  const all = Array.isArray(parsed) ? parsed : [parsed]
+  const problems: Problem[] = all.flatMap((document) =>
+    document.errors.map((error) => ({
+      file,
+      line: counter.linePos(error.pos[0]).line,
+      message: error.message.split('\n')[0],
+    })),
+  )
+  if (problems.length > 0) return {documents: [], problems}
+  const documents = all.map((document) => {
+    const nodeAt = (path: FieldPath) => (path.length === 0 ? document.contents : document.getIn(path, true))
+    const lines: Lines = (path) => {
+      for (let depth = path.length; depth >= 0; depth--) {
+        const node = nodeAt(path.slice(0, depth))
+        if (isNode(node) && node.range) return counter.linePos(node.range[0]).line
+      }
+
+      return undefined
+    }
+
+    const data: unknown = document.toJS({maxAliasCount: 1000})
+    checkExpansion(data, file)
+    return {
+      source: new YamlSource(file, text, data, lines),
+      textOf(path: FieldPath) {
+        const node = nodeAt(path)
+        if (!isScalar(node) || node.value === null) return undefined
+        return typeof node.source === 'string' ? node.source : String(node.value)
+      },
+    }
+  })
+  return {documents, problems}
 }
 
 /** A js-yaml syntax error as a problem of `file`, with the line it names. */

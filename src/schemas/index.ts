@@ -113,8 +113,106 @@ export const addonSchema = {
   type: 'object',
 } as const
 
+const addonRefPattern = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
+/** A service's flags: a value sets the flag (numbers and booleans as written), null removes it. */
+const serviceArgs = {
+  additionalProperties: {type: ['string', 'number', 'boolean', 'null']},
+  propertyNames: {pattern: flagName.replace('^--', '^--?')},
+  type: 'object',
+}
+
+/** The mk8s cluster file (`mk8s apply -f`): strict, so that a typo is an error and not an addon silently missed. */
+export const clusterAddonsSchema = {
+  additionalProperties: false,
+  properties: {
+    addons: {
+      items: {
+        additionalProperties: false,
+        properties: {
+          disabled: {type: 'boolean'},
+          images: {additionalProperties: {minLength: 1, type: 'string'}, type: 'object'},
+          name: {pattern: addonRefPattern, type: 'string'},
+          options: {type: 'object'},
+        },
+        required: ['name'],
+        type: 'object',
+      },
+      type: 'array',
+    },
+    apiVersion: {const: 'mk8s.io/v1'},
+    kind: {const: 'ClusterAddons'},
+    nodeArgs: {
+      additionalProperties: serviceArgs,
+      propertyNames: {pattern: '^[a-z][-a-z0-9]*$'},
+      type: 'object',
+    },
+    registryMirrors: {additionalProperties: {minLength: 1, type: 'string'}, type: 'object'},
+    repositories: {
+      items: {
+        additionalProperties: false,
+        properties: {
+          name: {maxLength: 63, pattern: NAME_PATTERN.source, type: 'string'},
+          reference: {minLength: 1, type: ['string', 'number']},
+          source: {minLength: 1, type: 'string'},
+        },
+        required: ['name', 'source'],
+        type: 'object',
+      },
+      type: 'array',
+    },
+  },
+  required: ['apiVersion', 'kind'],
+  type: 'object',
+} as const
+
+/**
+ * A MicroK8s launch configuration (cluster-agent pkg/k8sinit): unknown fields are accepted, as the Go agent accepts
+ * them; the fields mk8s reads are checked.
+ */
+export const launchConfigurationSchema = {
+  properties: {
+    addonRepositories: {
+      items: {
+        properties: {
+          name: {maxLength: 63, pattern: NAME_PATTERN.source, type: 'string'},
+          reference: {type: ['string', 'number']},
+          url: {minLength: 1, type: 'string'},
+        },
+        required: ['name', 'url'],
+        type: 'object',
+      },
+      type: 'array',
+    },
+    addons: {
+      items: {
+        properties: {
+          args: {items: {type: ['string', 'number', 'boolean']}, type: 'array'},
+          disable: {type: 'boolean'},
+          name: {pattern: addonRefPattern, type: 'string'},
+        },
+        required: ['name'],
+        type: 'object',
+      },
+      type: 'array',
+    },
+    extraKubeAPIServerArgs: serviceArgs,
+    extraKubeControllerManagerArgs: serviceArgs,
+    extraKubeletArgs: serviceArgs,
+    extraKubeProxyArgs: serviceArgs,
+    extraKubeSchedulerArgs: serviceArgs,
+    version: {type: ['string', 'number']},
+  },
+  required: ['version'],
+  type: 'object',
+} as const
+
 /** Every schema mk8s validates with, by id; the build publishes each as dist/schemas/<id>.schema.json. */
-export const PUBLISHED_SCHEMAS = {addon: addonSchema, 'addons-file': addonsFileSchema} as const
+export const PUBLISHED_SCHEMAS = {
+  addon: addonSchema,
+  'addons-file': addonsFileSchema,
+  'cluster-addons': clusterAddonsSchema,
+  'launch-configuration': launchConfigurationSchema,
+} as const
 
 export type SchemaId = keyof typeof PUBLISHED_SCHEMAS
 

@@ -43,19 +43,31 @@ import {type AddonResult, type ChangeResult, resultBuilder, summarize} from './c
 export type {AddonResult, AddonStatus, ChangeResult} from './change-result.js'
 
 export interface ChangeOptions {
-  /** client: render and print the plan, no cluster writes; server: server-side dry run. */
-  dryRun?: 'client' | 'server'
+  /**
+   * client: render and print the plan, no cluster request; plan: compare with the cluster's records and objects, no
+   * write (what apply -f shows); server: server-side dry run.
+   */
+  dryRun?: 'client' | 'plan' | 'server'
   forceConflicts?: boolean
   /** The caller's lock, held across many changes (apply -f); without one the service takes and releases its own. */
   lock?: HeldLock
   timeoutMs: number
+  /** The addons as a command line names them; `requests` instead when the caller parsed them (apply -f). */
   tokens: string[]
+  requests?: AddonRequest[]
   wait?: boolean
 }
 
 export interface EnableOptions extends ChangeOptions {
+  /**
+   * The given options and image overrides are the whole desired state: the record's are not reused (apply -f, where
+   * an addon listed without options means its defaults).
+   */
+  exact?: boolean
   imageOverrides?: ImageOverrides
   set?: string[]
+  /** Option values already read (apply -f); valuesFiles are read and added after them. */
+  values?: Record<string, unknown>[]
   valuesFiles?: string[]
 }
 
@@ -122,14 +134,15 @@ export class AddonService {
   }
 
   async enable(options: EnableOptions): Promise<ChangeResult> {
-    const {missing, targets} = this.requests(options.tokens)
+    const {missing, targets} = this.requests(options.tokens, [], options.requests)
     const explicit = new Map(targets.map(({entry, request}) => [addonId(entry), request]))
-    const hasInputs = (options.set?.length ?? 0) > 0 || (options.valuesFiles?.length ?? 0) > 0
+    const hasInputs =
+      (options.set?.length ?? 0) > 0 || (options.valuesFiles?.length ?? 0) > 0 || (options.values?.length ?? 0) > 0
     if (hasInputs && targets.length > 1) {
       throw new UserError('--set and --values apply to one addon: enable addons one at a time to give them options')
     }
 
-    const values = await readValuesFiles(options.valuesFiles)
+    const values = [...(options.values ?? []), ...(await readValuesFiles(options.valuesFiles))]
     const ordered = await resolveRequires(
       targets.map((t) => t.entry),
       this.catalog,
@@ -169,7 +182,7 @@ export class AddonService {
       repository: r.repository,
       version: r.version,
     }))
-    const {missing, targets} = this.requests(options.tokens, recorded)
+    const {missing, targets} = this.requests(options.tokens, recorded, options.requests)
     const results: AddonResult[] = this.notFound(missing, 'disable')
     await this.withLock(options, async (lock) => {
       for (const {entry} of targets) {
@@ -201,8 +214,11 @@ export class AddonService {
   private requests(
     tokens: string[],
     recorded: AddonEntry[] = [],
+    parsed?: AddonRequest[],
   ): {missing: AddonRequest[]; targets: {entry: AddonEntry; request: AddonRequest}[]} {
-    const {notices, requests} = this.catalog.parse(tokens, undefined, recorded)
+    const {notices, requests} = parsed
+      ? {notices: [], requests: parsed}
+      : this.catalog.parse(tokens, undefined, recorded)
     // A repository that no longer loads would otherwise show only as "not found".
     for (const notice of [...this.catalog.warnings, ...notices]) this.reporter.notice(notice)
     if (requests.length > 1) {
@@ -260,7 +276,20 @@ export class AddonService {
     const plan = {...rendered, objects: await normalizeNamespaces(this.client, rendered.objects)}
     plan.refs = plan.objects.map(refOf)
     plan.desired.objects = plan.refs
-    if (record && (await this.unchanged(record, plan))) return this.alreadyEnabled(result, record)
+    if (record && (await this.unchanged(record, plan))) {
+      return options.dryRun === 'plan'
+        ? result('already-enabled', {objects: record.objects})
+        : this.alreadyEnabled(result, record)
+    }
+
+    if (options.dryRun === 'plan') {
+      return result('planned', {
+        changes: describeChanges(record, plan.desired, request === undefined),
+        nodeArgs: plan.nodeArgs,
+        objects: plan.refs,
+        pruned: staleMembers(record, plan.refs),
+      })
+    }
     if (options.dryRun === 'server') {
       await applyObjects(this.client, plan.objects, {
         dryRun: true,
@@ -300,12 +329,9 @@ export class AddonService {
       images: request ? options.imageOverrides?.images : undefined,
       registryMirrors: options.imageOverrides?.registryMirrors,
     }
-    const inputs = inputsOverRecord(record, {
-      args: request?.args,
-      imageOverrides,
-      set: request ? options.set : undefined,
-      values,
-    })
+    const given = {args: request?.args, imageOverrides, set: request ? options.set : undefined, values}
+    // A dependency apply -f does not list keeps what it was enabled with; a listed addon is exactly what the file says.
+    const inputs = options.exact && request ? given : inputsOverRecord(record, given)
     const plan = await planAddon(addon, inputs, this.cluster)
     const setId = addonSetId(addon.entry)
     const objects = plan.objects.map(({object}) => withMembership(object, setId))
@@ -521,6 +547,29 @@ export class AddonService {
       return result('failed', {message: error.message, objects: current.objects})
     }
   }
+}
+
+/** What enabling would change, for a plan: a new addon, or which of version, options and images differ. */
+function describeChanges(record: AddonRecord | undefined, desired: AddonRecord, dependency: boolean): string[] {
+  if (!record || record.state !== 'enabled') {
+    const why = dependency ? ['required by an addon being enabled'] : []
+    return record ? [`finish the ${record.state} left by an interrupted run`, ...why] : ['not enabled', ...why]
+  }
+
+  const changes: string[] = []
+  if (record.version !== desired.version) changes.push(`version ${record.version} → ${desired.version}`)
+  const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value))
+  for (const [kind, before, after] of [
+    ['option', record.options, desired.options],
+    ['image', record.images, desired.images],
+  ] as const) {
+    for (const key of new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])) {
+      const [from, to] = [before?.[key], after?.[key]]
+      if (!sameJson(from, to)) changes.push(`${kind} ${key}: ${show(from)} → ${show(to)}`)
+    }
+  }
+
+  return changes.length > 0 ? changes : ['objects or node arguments differ from the record']
 }
 
 /** Members of the record that the new plan no longer renders: pruned once the new ones are ready. */

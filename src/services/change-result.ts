@@ -7,6 +7,8 @@ export type AddonStatus =
 export interface AddonResult {
   action: 'disable' | 'enable'
   addon: string
+  /** A plan's reasons to apply: not enabled, or the version, options and images that differ from the record. */
+  changes?: string[]
   /** Milliseconds spent in each phase (render, apply, ready, prune, delete) and in all. */
   durations: Record<string, number>
   message?: string

@@ -176,6 +176,29 @@ export class RepoService {
     return {from: before, to: after}
   }
 
+  /**
+   * What a user repository is now: its source and whether its checkout is `reference` (a branch, a tag at HEAD or a
+   * commit); undefined when there is no such repository.
+   */
+  async inspect(name: string, reference?: string): Promise<{atReference: boolean; source?: string} | undefined> {
+    const dir = join(this.root, name)
+    if (!(await pathExists(dir))) return undefined
+    const git = async (...args: string[]) =>
+      (await this.run('git', args, {cwd: dir, timeoutMs: GIT_TIMEOUT_MS}).catch(() => ({stdout: ''}))).stdout.trim()
+    const source = (await git('remote', 'get-url', 'origin')) || undefined
+    if (!reference) return {atReference: true, source}
+    const [branch, tags, head] = await Promise.all([
+      git('symbolic-ref', '--short', '-q', 'HEAD'),
+      git('tag', '--points-at', 'HEAD'),
+      git('rev-parse', 'HEAD'),
+    ])
+    const atReference =
+      branch === reference ||
+      tags.split('\n').includes(reference) ||
+      (reference.length >= 7 && head.startsWith(reference))
+    return {atReference, source}
+  }
+
   /** Every repository; one that cannot load is a warning, never a failure of the listing. */
   async list(): Promise<{repositories: RepositorySummary[]; warnings: string[]}> {
     const catalog = await AddonCatalog.load({env: this.env})
