@@ -4,7 +4,12 @@ import {extname, join} from 'node:path'
 import {EXIT, type Problem, UserError, ValidationError} from '../errors.js'
 import {MAX_INPUT_FILE_BYTES, readBounded} from '../host/fs.js'
 import {schemaProblems} from '../models/schema-validation.js'
-import {type FieldPath, type YamlDocumentSource, parseYamlDocumentSources} from '../models/yaml-source.js'
+import {
+  type FieldPath,
+  type YamlDocumentSource,
+  formatFieldPath,
+  parseYamlDocumentSources,
+} from '../models/yaml-source.js'
 import {isImageReference} from '../render/images.js'
 
 /** Where a declaration was written, for plans and errors: `cluster.yaml:12`. */
@@ -179,11 +184,11 @@ async function readPart(document: YamlDocumentSource, problems: Problem[]): Prom
   const {source} = document
   const data = source.data as Record<string, unknown>
   const at = (path: FieldPath): Origin => ({file: source.file, line: source.lineOf(path)})
-  const problem = (path: FieldPath, message: string, field = path.join('.')) =>
+  const problem = (path: FieldPath, message: string, field = formatFieldPath(path)) =>
     problems.push({field, file: source.file, line: source.lineOf(path), message})
   await source.locate()
   if (typeof data !== 'object' || Array.isArray(data)) {
-    problem([], 'must be a mapping: an mk8s file (apiVersion: mk8s.io/v1) or a MicroK8s launch configuration', '(root)')
+    problem([], 'must be a mapping: an mk8s file (apiVersion: mk8s.io/v1) or a MicroK8s launch configuration')
     return undefined
   }
 
@@ -199,7 +204,6 @@ async function readPart(document: YamlDocumentSource, problems: Problem[]): Prom
   problem(
     [],
     'neither an mk8s file (apiVersion: mk8s.io/v1, kind: ClusterAddons) nor a MicroK8s launch configuration (version: 0.1.0)',
-    '(root)',
   )
   return undefined
 }

@@ -65,6 +65,10 @@ function messageOf(error: ErrorObject): string {
       return 'is not a known field'
     }
 
+    case 'const': {
+      return `must be ${JSON.stringify(error.params.allowedValue)}`
+    }
+
     case 'enum': {
       return `must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}`
     }

@@ -259,14 +259,17 @@ export class ApplyService {
     planned.push(...nodeSteps.flatMap((group) => group.steps))
     if (planned.length === 0) reporter.say('  nothing to change')
     for (const step of planned) reporter.say(`  ${describeStep(step)}`)
-    steps.push(...planned)
-    if (options.dryRun) return
+    if (options.dryRun) {
+      steps.push(...planned)
+      return
+    }
 
     for (const step of repositorySteps) await this.applyRepository(step, part)
     if (repositorySteps.some((step) => step.status === 'done')) this.catalog = await this.options.loadCatalog()
     this.resolvePending(resolved, addonSteps, records)
-    await this.applyAddons(part, resolved, {all: steps, planned: addonSteps}, options)
+    const applied = await this.applyAddons(part, resolved, addonSteps, options)
     for (const group of nodeSteps) await this.applyNodeArgs(group)
+    steps.push(...repositorySteps, ...applied, ...nodeSteps.flatMap((group) => group.steps))
   }
 
   /** Addons of repositories this part added, found now that they are there; a step fails for one still missing. */
@@ -423,13 +426,17 @@ export class ApplyService {
     return [...enabling].sort((a, b) => rank(a) - rank(b))
   }
 
-  /** `steps.planned`: this part's addon steps; `steps.all`: the run's, where a step found only now is inserted. */
+  /**
+   * Makes the part's addon steps; returns them in the order they were made (requirements of an addon from a
+   * repository added in this run are found only now, and get steps of their own).
+   */
   private async applyAddons(
     part: DesiredPart,
     resolved: ResolvedAddon[],
-    {all, planned: steps}: {all: ApplyStep[]; planned: ApplyStep[]},
+    steps: ApplyStep[],
     options: ApplyOptions,
-  ) {
+  ): Promise<ApplyStep[]> {
+    const made: ApplyStep[] = []
     const service = this.service()
     const failed = new Set<string>()
     const enableSteps = steps.filter((step) => step.action === 'enable' || step.action === 'reapply')
@@ -442,6 +449,7 @@ export class ApplyService {
       if (mine.length === 0) continue
       if (chain.some((required) => failed.has(required))) {
         for (const step of mine) Object.assign(step, {message: DEPENDENCY_FAILED, status: 'skipped'})
+        made.push(...mine)
         failed.add(id)
         continue
       }
@@ -463,21 +471,25 @@ export class ApplyService {
         // A requirement of an addon from a repository added in this run could not be planned before it was there.
         if (!step && (outcome.status === 'enabled' || outcome.status === 'failed')) {
           step = {action: 'enable', details: [`required by ${id}`], status: 'planned', target: outcome.addon}
-          all.splice(all.indexOf(mine[0]), 0, step)
         }
 
         if (!step) continue
+        made.push(step)
         step.addon = outcome
         step.status = outcome.status === 'failed' || outcome.status === 'not-found' ? 'failed' : 'done'
         if (outcome.message) step.message = outcome.message
       }
 
       // A listed addon whose requirement failed was never reached by enable: say so.
-      for (const step of mine.filter((s) => s.status === 'planned'))
+      for (const step of mine.filter((s) => s.status === 'planned')) {
         Object.assign(step, {message: DEPENDENCY_FAILED, status: 'skipped'})
+        made.push(step)
+      }
     }
 
     for (const step of steps.filter((s) => s.action === 'disable')) await this.disable(service, step, options)
+    // Disables, and steps that failed before they could be made (an addon its new repository does not have).
+    return [...made, ...steps.filter((step) => !made.includes(step))]
   }
 
   private async disable(service: AddonService, step: ApplyStep, options: ApplyOptions): Promise<void> {
