@@ -1,7 +1,7 @@
 import type {AddonCatalog} from '../addons/catalog.js'
 import type {AddonRequest} from '../addons/grammar.js'
 import {resolveRequires} from '../addons/graph.js'
-import {planAddon} from '../addons/plan.js'
+import {inputsOverRecord, planAddon} from '../addons/plan.js'
 import {
   type DesiredAddon,
   type DesiredPart,
@@ -10,7 +10,7 @@ import {
   describeOrigin,
 } from '../apply/desired-state.js'
 import {EXIT, type Problem, UserError, ValidationError} from '../errors.js'
-import type {KubeClient} from '../kube/types.js'
+import type {KubeClient, ObjectRef} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
 import type {NodeTarget} from '../nodes/agent-client.js'
 import {type NodeFleet, configureBody, fanOut} from '../nodes/fleet.js'
@@ -18,6 +18,7 @@ import {type AddonRecord, listRecords, recordId} from '../records/applyset.js'
 import {ChangeLock} from '../records/lock.js'
 import {plural, splitAddonRef} from '../util/text.js'
 import {type AddonResult, AddonService} from './addon-service.js'
+import type {ObjectDiff} from './diff.js'
 import type {Reporter} from './progress.js'
 import type {RepoService} from './repos.js'
 
@@ -32,6 +33,8 @@ export interface ApplyStep {
   at?: string
   /** What changes: option and version differences, flags with their old and new values. */
   details: string[]
+  /** A node step's flags: the value now (null: not set; undefined: not readable) and the one wanted (null: removed). */
+  flags?: FlagChange[]
   message?: string
   status: 'done' | 'failed' | 'planned' | 'skipped'
   /** A repository name, an addon id, or `kubelet on node-1`. */
@@ -48,6 +51,19 @@ export interface ApplyResult {
   steps: ApplyStep[]
   /** What already matched the file: repositories, addons and node services. */
   unchanged: string[]
+}
+
+/** One planned step as `diff -f` shows it. */
+export interface StepDiff {
+  changes: (ObjectDiff | {change: 'delete'; ref: ObjectRef})[]
+  note?: string
+  step: ApplyStep
+  unchanged?: number
+}
+
+export interface ApplyDiff {
+  diffs: StepDiff[]
+  plan: ApplyResult
 }
 
 export interface ApplyOptions {
@@ -82,6 +98,12 @@ interface ResolvedAddon {
   request: AddonRequest
 }
 
+export interface FlagChange {
+  flag: string
+  from?: null | string
+  to: null | string
+}
+
 /** One service's flags of one part: the nodes that differ, each with its step (same order). */
 interface NodeArgsGroup {
   nodes: NodeTarget[]
@@ -98,6 +120,8 @@ const DEPENDENCY_FAILED = 'not applied: a requirement failed'
  */
 export class ApplyService {
   private catalog!: AddonCatalog
+  /** What the files say of each listed addon, by id: the inputs a diff renders with. */
+  private readonly listed = new Map<string, {desired: DesiredAddon; part: DesiredPart}>()
   /** One lock for the whole run, taken at its first write. */
   private lock!: ChangeLock
 
@@ -149,6 +173,38 @@ export class ApplyService {
       steps,
       unchanged,
     }
+  }
+
+  /**
+   * The plan as a diff (`mk8s diff -f`): each addon step's objects against the live ones (server-side dry runs), the
+   * objects a disable would delete, each node's flags. Nothing is changed.
+   */
+  async diff(parts: DesiredPart[], options: ApplyOptions): Promise<ApplyDiff> {
+    const plan = await this.apply(parts, {...options, dryRun: true})
+    const records = await listRecords(this.options.client)
+    const diffs: StepDiff[] = []
+    for (const step of plan.steps) {
+      const record = records.find((r) => recordId(r) === step.target)
+      if (step.action === 'disable') {
+        diffs.push({changes: (record?.objects ?? []).map((ref) => ({change: 'delete', ref})), step})
+      } else if (step.action === 'enable' || step.action === 'reapply') {
+        const entry = this.catalog.available().find((e) => addonId(e) === step.target)
+        const addon = entry ? await this.catalog.load(entry) : undefined
+        if (addon?.kind !== 'declarative') {
+          diffs.push({changes: [], note: 'its repository is not added yet: nothing to compare', step})
+          continue
+        }
+
+        const listed = this.listed.get(step.target)
+        const inputs = listed
+          ? this.inputs(listed.desired, listed.part)
+          : inputsOverRecord(record, {imageOverrides: {registryMirrors: parts[0].registryMirrors}})
+        const {diffObjects} = await import('./diff.js')
+        diffs.push({...(await diffObjects(this.options.client, addon, inputs, this.options.cluster, record)), step})
+      } else diffs.push({changes: [], step})
+    }
+
+    return {diffs, plan}
   }
 
   /**
@@ -364,6 +420,7 @@ export class ApplyService {
         continue
       }
 
+      this.listed.set(id, {desired: addon.desired, part})
       const preview = await service.enable({
         dryRun: 'plan',
         exact: true,
@@ -536,15 +593,16 @@ export class ApplyService {
       for (const outcome of outcomes) {
         const target = `${service.service} on ${outcome.node.name}`
         const current = outcome.ok ? new Map(outcome.value.map((a) => [a.flag, a.value])) : undefined
-        const details = current ? describeDifferences(service, current) : describeWanted(service)
-        if (details.length === 0) {
+        const flags = flagChanges(service, current)
+        if (flags.length === 0) {
           unchanged.push(target)
           continue
         }
 
+        const details = current ? flags.map(describeFlagChange) : describeWanted(service)
         if (!outcome.ok) details.push(`(current values not readable: ${outcome.error})`)
         group.nodes.push(outcome.node)
-        group.steps.push({action: 'set-node-args', at, details, status: 'planned', target})
+        group.steps.push({action: 'set-node-args', at, details, flags, status: 'planned', target})
       }
     }
 
@@ -623,19 +681,22 @@ function describeWanted(service: DesiredServiceArgs): string[] {
   ]
 }
 
-/** Only the flags that differ: `--max-pods: 110 → 200`, `--event-qps: 5 → (removed)`, `--foo: (unset) → 1`. */
-function describeDifferences(service: DesiredServiceArgs, current: Map<string, string>): string[] {
-  const details: string[] = []
-  for (const [flag, value] of Object.entries(service.update)) {
-    if (current.get(flag) !== value) details.push(`${flag}: ${current.get(flag) ?? '(unset)'} → ${value}`)
-  }
-
-  for (const flag of service.remove) {
-    if (current.has(flag)) details.push(`${flag}: ${current.get(flag) || '(set)'} → (removed)`)
-  }
-
-  return details
+/** The flags that differ from `current`; every wanted flag when the node's flags could not be read. */
+function flagChanges(service: DesiredServiceArgs, current: Map<string, string> | undefined): FlagChange[] {
+  const now = (flag: string) => (current ? (current.get(flag) ?? null) : undefined)
+  return [
+    ...Object.entries(service.update)
+      .filter(([flag, value]) => !current || current.get(flag) !== value)
+      .map(([flag, value]) => ({flag, from: now(flag), to: value})),
+    ...service.remove
+      .filter((flag) => !current || current.has(flag))
+      .map((flag) => ({flag, from: now(flag), to: null})),
+  ]
 }
+
+/** `--max-pods: 110 → 200`, `--event-qps: 5 → (removed)`, `--foo: (unset) → 1`. */
+const describeFlagChange = ({flag, from, to}: FlagChange): string =>
+  `${flag}: ${from === null ? '(unset)' : from || '(set)'} → ${to ?? '(removed)'}`
 
 const ACTION_WORDS: Record<StepAction, string> = {
   'add-repository': 'add repository',

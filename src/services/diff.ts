@@ -1,15 +1,15 @@
 import {createTwoFilesPatch} from 'diff'
 
-import {UserError} from '../errors.js'
+import {KubeError, UserError} from '../errors.js'
 import {FIELD_MANAGER, normalizeNamespaces} from '../kube/engine.js'
 import {parallel} from '../util/async.js'
 import {type KubeClient, type KubeObject, type ObjectRef, describeRef, refKey, refOf} from '../kube/types.js'
-import {addonId} from '../models/addon.js'
+import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {dumpYaml} from '../models/yaml-source.js'
 import type {ImageOverrides} from '../render/images.js'
 import {readValuesFiles} from '../addons/options.js'
-import {declarativeAddon, inputsOverRecord, planAddon} from '../addons/plan.js'
-import {addonSetId, readRecord, withMembership} from '../records/applyset.js'
+import {type PlanInputs, declarativeAddon, inputsOverRecord, planAddon} from '../addons/plan.js'
+import {type AddonRecord, addonSetId, readRecord, withMembership} from '../records/applyset.js'
 import type {AddonCatalog} from '../addons/catalog.js'
 
 export interface ObjectDiff {
@@ -55,16 +55,25 @@ export async function diffAddon(options: {
   const addon = await declarativeAddon(catalog, requests[0], cluster.arch)
   const values = await readValuesFiles(options.valuesFiles)
   const record = await readRecord(client, addon.entry)
-  const plan = await planAddon(
-    addon,
-    inputsOverRecord(record, {
-      args: requests[0].args,
-      imageOverrides: options.imageOverrides,
-      set: options.set,
-      values,
-    }),
-    cluster,
-  )
+  const inputs = inputsOverRecord(record, {
+    args: requests[0].args,
+    imageOverrides: options.imageOverrides,
+    set: options.set,
+    values,
+  })
+  const {changes, unchanged} = await diffObjects(client, addon, inputs, cluster, record)
+  return {addon: addonId(addon.entry), changes, notices: [...catalog.warnings, ...notices], unchanged}
+}
+
+/** The rendered objects of `addon` with `inputs` against the live ones, and what its record lists that would go. */
+export async function diffObjects(
+  client: KubeClient,
+  addon: DeclarativeAddon,
+  inputs: PlanInputs,
+  cluster: {arch: string; version: string},
+  record: AddonRecord | undefined,
+): Promise<{changes: ObjectDiff[]; unchanged: number}> {
+  const plan = await planAddon(addon, inputs, cluster)
   const id = addonSetId(addon.entry)
   const objects = await normalizeNamespaces(
     client,
@@ -75,7 +84,11 @@ export async function diffAddon(options: {
   await parallel(objects, 16, async (object) => {
     const ref = refOf(object)
     const live = await client.get(ref)
-    const desired = await client.apply(object, {dryRun: true, fieldManager: FIELD_MANAGER})
+    // A dry run cannot create an object in a namespace that does not exist yet: the object as rendered is the diff.
+    const desired = await client.apply(object, {dryRun: true, fieldManager: FIELD_MANAGER}).catch((error: unknown) => {
+      if (!live && error instanceof KubeError && error.code === 404) return object
+      throw error
+    })
     const before = comparable(live)
     const after = comparable(desired)
     if (before === after) unchanged++
@@ -91,5 +104,5 @@ export async function diffAddon(options: {
   const rendered = new Set(objects.map((o) => refKey(refOf(o))))
   for (const ref of record?.objects ?? []) if (!rendered.has(refKey(ref))) changes.push({change: 'prune', ref})
   changes.sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)))
-  return {addon: addonId(addon.entry), changes, notices: [...catalog.warnings, ...notices], unchanged}
+  return {changes, unchanged}
 }

@@ -182,6 +182,16 @@ describe('mk8s apply -f', () => {
 
   it('re-applies only the addon whose option changed', async () => {
     const path = file('changed.yaml', mk8sFile('  - name: ap/web\n    options: {greeting: bonjour}\n  - name: cache\n'))
+    const same = await mk8s(['diff', '-f', join(dir, 'cluster.yaml')], env)
+    expect(same.code, same.stderr).toBe(0)
+    expect(same.stdout).toContain('No changes')
+    const diff = await mk8s(['diff', '-f', path], env)
+    expect(diff.code, diff.stderr).toBe(1)
+    expect(diff.stdout).toContain('# ~ re-apply ap/web')
+    expect(diff.stdout).toMatch(/^-\s+greeting: hi$/m)
+    expect(diff.stdout).toMatch(/^\+\s+greeting: bonjour$/m)
+    // cluster.yaml set --mk8s-apply-test; changed.yaml does not name it, so it is left as it is.
+    expect(diff.stdout).not.toContain('mk8s-apply-test')
     const dry = await run(['-f', path, '--dry-run'])
     expect(dry.json.result.steps.map((s) => `${s.action} ${s.target} ${s.status}`)).toEqual(['reapply ap/web planned'])
     expect(greeting('web')).toBe('hi')
