@@ -234,12 +234,13 @@ async function stop(dir, name, command, graceMs = 5000) {
   rmSync(file, {force: true})
 }
 
-function get(dir, port, path) {
+/** `selfSigned`: the controller manager and the scheduler serve certificates they made themselves. */
+function get(dir, port, path, selfSigned = false) {
   const certs = join(dir, 'nodes', 'node-1', 'certs')
   return new Promise((resolve) => {
     const req = request(
       {
-        ca: readFileSync(join(certs, 'ca.crt')),
+        ...(selfSigned ? {rejectUnauthorized: false} : {ca: readFileSync(join(certs, 'ca.crt'))}),
         cert: readFileSync(join(certs, 'admin.crt')),
         host: '127.0.0.1',
         key: readFileSync(join(certs, 'admin.key')),
@@ -305,13 +306,74 @@ async function startApiserver(dir, bin) {
   return port
 }
 
-/** Re-reads node-1's kube-apiserver args file, restarts only the API server, and returns once /readyz is ok. */
+/** The controller manager, the scheduler and kwok (the kubelets): what kubelite restarts with the API server. */
+function startControllers(dir, bin) {
+  const certs = join(dir, 'nodes', 'node-1', 'certs')
+  const kc = join(dir, 'kubeconfig')
+  // The controller manager and the scheduler talk to the API server as admin and serve only on loopback.
+  const asAdmin = (port) => [
+    `--kubeconfig=${kc}`,
+    `--authentication-kubeconfig=${kc}`,
+    `--authorization-kubeconfig=${kc}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+  ]
+  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
+    ...asAdmin(PORTS.controllerManager),
+    `--service-account-private-key-file=${join(certs, 'serviceaccount.key')}`,
+    `--root-ca-file=${join(certs, 'ca.crt')}`,
+    `--cluster-signing-cert-file=${join(certs, 'ca.crt')}`,
+    `--cluster-signing-key-file=${join(certs, 'ca.key')}`,
+    '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
+    '--concurrent-deployment-syncs=10',
+    '--concurrent-replicaset-syncs=10',
+  ])
+  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), asAdmin(PORTS.scheduler))
+  start(
+    dir,
+    'kwok',
+    join(bin, 'kwok'),
+    [
+      `--kubeconfig=${kc}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${PORTS.kwok}`,
+      '--cidr=10.1.0.0/16',
+      `--config=${join(root, 'scripts/cluster/kwok-stages.yaml')}`,
+    ],
+    {KWOK_WORKDIR: join(dir, 'kwok')},
+  )
+}
+
+const CONTROLLERS = ['kwok', 'kube-scheduler', 'kube-controller-manager']
+
+/**
+ * Re-reads node-1's kube-apiserver args file and restarts the API server, then the controllers, as MicroK8s's
+ * kubelite restarts them all together: controllers left running reconnect their watches only after a back-off, which
+ * left Deployments unavailable for a minute after a restart. Returns once all of them serve again.
+ */
 export async function restartApiserver(dir = defaultClusterDir) {
   const state = readState(dir)
+  await Promise.all(CONTROLLERS.map((name) => stop(dir, name, join(state.bin, name), 1000)))
   await stop(dir, 'kube-apiserver', join(state.bin, 'kube-apiserver'), 1000)
   const port = await startApiserver(dir, state.bin)
   writeFileSync(join(dir, 'state.json'), JSON.stringify({...state, apiserverPort: port}, null, 2))
-  log(`kube-apiserver restarted on 127.0.0.1:${port}`)
+  startControllers(dir, state.bin)
+  for (const [name, port] of [
+    ['kube-controller-manager', PORTS.controllerManager],
+    ['kube-scheduler', PORTS.scheduler],
+  ]) {
+    await waitFor(
+      `${name} /healthz`,
+      async () => (await get(dir, port, '/healthz', true)).status === 200,
+      60_000,
+      name,
+      dir,
+    )
+  }
+
+  log(`kube-apiserver restarted on 127.0.0.1:${port}, with the controllers`)
 }
 
 /** kubectl of the harness against the cluster in `dir`; `input` is fed to its standard input. */
@@ -352,42 +414,7 @@ export async function up(dir = defaultClusterDir) {
   writeFileSync(join(dir, 'kubeconfig'), kubeconfig(dir, server))
   writeFileSync(join(dir, 'state.json'), JSON.stringify({apiserverPort: port, bin, ports: PORTS}, null, 2))
 
-  const certs = join(dir, 'nodes', 'node-1', 'certs')
-  const kc = join(dir, 'kubeconfig')
-  // The controller manager and the scheduler talk to the API server as admin and serve only on loopback.
-  const asAdmin = (port) => [
-    `--kubeconfig=${kc}`,
-    `--authentication-kubeconfig=${kc}`,
-    `--authorization-kubeconfig=${kc}`,
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    `--secure-port=${port}`,
-  ]
-  start(dir, 'kube-controller-manager', join(bin, 'kube-controller-manager'), [
-    ...asAdmin(PORTS.controllerManager),
-    `--service-account-private-key-file=${join(certs, 'serviceaccount.key')}`,
-    `--root-ca-file=${join(certs, 'ca.crt')}`,
-    `--cluster-signing-cert-file=${join(certs, 'ca.crt')}`,
-    `--cluster-signing-key-file=${join(certs, 'ca.key')}`,
-    '--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics',
-    '--concurrent-deployment-syncs=10',
-    '--concurrent-replicaset-syncs=10',
-  ])
-  start(dir, 'kube-scheduler', join(bin, 'kube-scheduler'), asAdmin(PORTS.scheduler))
-  start(
-    dir,
-    'kwok',
-    join(bin, 'kwok'),
-    [
-      `--kubeconfig=${kc}`,
-      '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      `--server-address=127.0.0.1:${PORTS.kwok}`,
-      '--cidr=10.1.0.0/16',
-      `--config=${join(root, 'scripts/cluster/kwok-stages.yaml')}`,
-    ],
-    {KWOK_WORKDIR: join(dir, 'kwok')},
-  )
+  startControllers(dir, bin)
 
   const nodes = NODES.map((node) =>
     [
@@ -459,7 +486,7 @@ export async function up(dir = defaultClusterDir) {
   writeFileSync(
     join(dir, 'env'),
     [
-      `export KUBECONFIG=${JSON.stringify(kc)}`,
+      `export KUBECONFIG=${JSON.stringify(join(dir, 'kubeconfig'))}`,
       `export MK8S_AGENT_TOKEN_FILE=${JSON.stringify(agentTokenFile(dir))}`,
       `export MK8S_CLUSTER_DIR=${JSON.stringify(dir)}`,
       `export MK8S_CLUSTER_NODES=${JSON.stringify(NODES.map((n) => `${n.name}=${n.ip}`).join(' '))}`,
