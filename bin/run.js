@@ -10,7 +10,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const [command, ...rest] = process.argv.slice(2)
 // `mk8s agent` is a long-running server: it starts without oclif, for its memory. Help and --json go through oclif.
-if (command === 'agent' && !rest.some((arg) => ['--help', '-h', '--json'].includes(arg))) {
+if (command === '--version' && rest.length === 0) {
+  // What oclif prints, without loading the CLI: the one answer a version check waits for.
+  console.log(`${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`)
+} else if (command === 'agent' && !rest.some((arg) => ['--help', '-h', '--json'].includes(arg))) {
   const {runAgentLean} = await import('../dist/bundle/agent.js')
   await runAgentLean(rest, pjson.version)
 } else {

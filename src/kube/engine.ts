@@ -1,5 +1,5 @@
 import {KubeError, UserError} from '../errors.js'
-import {parallel, sleep} from '../util/async.js'
+import {parallel} from '../util/async.js'
 import {PHASES, byPhase, sortForDelete} from './order.js'
 import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
 import {
@@ -7,14 +7,118 @@ import {
   type KubeObject,
   type ObjectRef,
   UnknownKindError,
+  type Watch,
   describeRef,
   refKey,
   refOf,
 } from './types.js'
 
 export const FIELD_MANAGER = 'mk8s'
+/** How often a client that cannot watch is polled. */
 const POLL_MS = 500
+/** Watches are re-listed this often anyway: a missed event costs at most this long. */
+const RESYNC_MS = 10_000
 const CONCURRENCY = 16
+
+type KindRef = {apiVersion: string; kind: string}
+
+/**
+ * Keeps a map of the live objects of some kinds (refKey → object) current until `settled` says so or the deadline
+ * passes: one LIST per kind, then a WATCH from its resourceVersion, so a change is seen as it happens, not at the
+ * next poll. A kind is listed again every RESYNC_MS and whenever its watch ends (an error, a 410, the server's
+ * timeout); a client that cannot watch is listed every POLL_MS.
+ */
+async function follow(
+  client: KubeClient,
+  kinds: KindRef[],
+  options: {deadline: number; labelSelector?: string; skipUnlistable?: boolean},
+  settled: (found: Map<string, KubeObject>) => boolean,
+): Promise<Map<string, KubeObject>> {
+  const found = new Map<string, KubeObject>()
+  const watching = client.watch && client.listVersioned ? new Map<string, Watch>() : undefined
+  const idOf = (k: KindRef) => `${k.apiVersion}|${k.kind}`
+  const listedAt = new Map<string, number>()
+  const stale = new Set(kinds.map(idOf))
+  // Set by every event: the loop looks again before it sleeps, so nothing is missed between the two.
+  let changed = false
+  let wake = () => {}
+  const poke = () => {
+    changed = true
+    wake()
+  }
+
+  const list = async ({apiVersion, kind}: KindRef): Promise<string | undefined> => {
+    const request = {labelSelector: options.labelSelector}
+    const result = await (
+      watching
+        ? client.listVersioned!(apiVersion, kind, request)
+        : client.list(apiVersion, kind, request).then((items) => ({items, resourceVersion: undefined}))
+    ).catch((error: unknown) => {
+      // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
+      if (options.skipUnlistable && error instanceof UserError) return {items: [], resourceVersion: undefined}
+      throw error
+    })
+    for (const key of [...found.keys()]) if (key.startsWith(`${apiVersion}|${kind}|`)) found.delete(key)
+    for (const item of result.items) found.set(refKey(refOf(item)), item)
+    return result.resourceVersion
+  }
+
+  const relist = async (k: KindRef) => {
+    const id = idOf(k)
+    watching?.get(id)?.stop()
+    watching?.delete(id)
+    listedAt.set(id, Date.now())
+    const resourceVersion = await list(k)
+    if (!watching || resourceVersion === undefined) return
+    const watch = client.watch!(
+      k.apiVersion,
+      k.kind,
+      {
+        labelSelector: options.labelSelector,
+        resourceVersion,
+        timeoutSeconds: Math.max(1, (options.deadline - Date.now()) / 1000),
+      },
+      ({object, type}) => {
+        if (type === 'DELETED') found.delete(refKey(refOf(object)))
+        else found.set(refKey(refOf(object)), object)
+        poke()
+      },
+    )
+    watching.set(id, watch)
+    // Listed again at the next tick, not at once: a server that keeps ending watches is polled, not hammered.
+    void watch.ended.then(() => {
+      if (watching.get(id) === watch) stale.add(id)
+    })
+  }
+
+  try {
+    for (;;) {
+      const due = kinds.filter((k) => stale.has(idOf(k)))
+      stale.clear()
+      changed = false
+      await Promise.all(due.map(relist))
+      if (settled(found) || Date.now() >= options.deadline) return found
+      if (!changed) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(POLL_MS, Math.max(0, options.deadline - Date.now())))
+          wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+        wake = () => {}
+      }
+
+      // Without watches every wake is a poll; with them, a kind is listed again when its watch ended or is due.
+      for (const k of kinds) {
+        const age = Date.now() - (listedAt.get(idOf(k)) ?? 0)
+        if (!watching || age >= RESYNC_MS) stale.add(idOf(k))
+      }
+    }
+  } finally {
+    for (const watch of watching?.values() ?? []) watch.stop()
+  }
+}
 
 export interface ApplyProgress {
   applied?: (done: number, total: number, phase: string) => void
@@ -125,15 +229,21 @@ export async function waitReady(
   options: {labelSelector?: string; progress?: WaitProgress; timeoutMs: number},
 ): Promise<void> {
   const waited = refs.filter((ref) => WAITED_KINDS.includes(ref.kind))
+  if (waited.length === 0) return
   const deadline = Date.now() + options.timeoutMs
   let states = new Map<string, {object?: KubeObject; readiness: Readiness}>()
-  for (;;) {
-    states = await readinessMap(client, waited, {labelSelector: options.labelSelector})
-    const notReady = waited.filter((ref) => states.get(refKey(ref))?.readiness.state !== 'ready')
+  let notReady: ObjectRef[] = waited
+  let failed: ObjectRef[] = []
+  await follow(client, kindsOf(waited), {deadline, labelSelector: options.labelSelector}, (found) => {
+    states = statesOf(waited, found)
+    notReady = waited.filter((ref) => states.get(refKey(ref))?.readiness.state !== 'ready')
+    failed = notReady.filter((ref) => states.get(refKey(ref))?.readiness.state === 'failed')
     options.progress?.ready?.(waited.length - notReady.length, waited.length, notReady[0] && describeRef(notReady[0]))
-    const failed = notReady.filter((ref) => states.get(refKey(ref))?.readiness.state === 'failed')
+    return notReady.length === 0 || failed.length > 0
+  })
+  {
     if (notReady.length === 0) return
-    if (failed.length > 0 || Date.now() >= deadline) {
+    {
       const warnings = await latestWarnings(client, notReady)
       const pending = notReady.map((ref): PendingObject => {
         const state = states.get(refKey(ref))
@@ -156,32 +266,20 @@ export async function waitReady(
           : `Timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${notReady.length} object${notReady.length === 1 ? '' : 's'}`
       throw new NotReadyError([`${headline}:`, ...lines].join('\n'), pending)
     }
-
-    await sleep(POLL_MS)
   }
 }
 
-/** Current readiness of each ref: one LIST per (kind, apiVersion). */
-export async function readinessMap(
-  client: KubeClient,
+/** Each (apiVersion, kind) of `refs` once. */
+function kindsOf(refs: ObjectRef[]): KindRef[] {
+  const kinds = new Map<string, KindRef>()
+  for (const {apiVersion, kind} of refs) kinds.set(`${apiVersion}|${kind}`, {apiVersion, kind})
+  return [...kinds.values()]
+}
+
+function statesOf(
   refs: ObjectRef[],
-  options: {labelSelector?: string; skipUnlistable?: boolean} = {},
-): Promise<Map<string, {object?: KubeObject; readiness: Readiness}>> {
-  const kinds = new Map<string, ObjectRef>()
-  for (const ref of refs) kinds.set(`${ref.apiVersion}|${ref.kind}`, ref)
-  const found = new Map<string, KubeObject>()
-  await Promise.all(
-    [...kinds.values()].map(async ({apiVersion, kind}) => {
-      const items = await client
-        .list(apiVersion, kind, {labelSelector: options.labelSelector})
-        .catch((error: unknown) => {
-          // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
-          if (options.skipUnlistable && error instanceof UserError) return []
-          throw error
-        })
-      for (const item of items) found.set(refKey(refOf(item)), item)
-    }),
-  )
+  found: Map<string, KubeObject>,
+): Map<string, {object?: KubeObject; readiness: Readiness}> {
   const states = new Map<string, {object?: KubeObject; readiness: Readiness}>()
   for (const ref of refs) {
     const object = found.get(refKey(ref))
@@ -194,34 +292,69 @@ export async function readinessMap(
   return states
 }
 
-/** Deletes objects in reverse apply order and waits until each is gone from the server. */
+/** Current readiness of each ref: one LIST per (kind, apiVersion). */
+export async function readinessMap(
+  client: KubeClient,
+  refs: ObjectRef[],
+  options: {labelSelector?: string; skipUnlistable?: boolean} = {},
+): Promise<Map<string, {object?: KubeObject; readiness: Readiness}>> {
+  const found = new Map<string, KubeObject>()
+  await Promise.all(
+    kindsOf(refs).map(async ({apiVersion, kind}) => {
+      const items = await client
+        .list(apiVersion, kind, {labelSelector: options.labelSelector})
+        .catch((error: unknown) => {
+          // A kind the server no longer serves (its CRD deleted) or may not be listed: its objects count as missing.
+          if (options.skipUnlistable && error instanceof UserError) return []
+          throw error
+        })
+      for (const item of items) found.set(refKey(refOf(item)), item)
+    }),
+  )
+  return statesOf(refs, found)
+}
+
+/**
+ * Deletes objects in reverse apply order and waits, phase by phase, until each is gone from the server, watching
+ * them (one LIST and WATCH per kind, narrowed by `labelSelector` when the objects carry one).
+ */
 export async function deleteObjects(
   client: KubeClient,
   refs: ObjectRef[],
-  options: {progress?: (done: number, total: number, waitingFor?: string) => void; timeoutMs: number},
+  options: {
+    labelSelector?: string
+    progress?: (done: number, total: number, waitingFor?: string) => void
+    timeoutMs: number
+  },
 ): Promise<void> {
   let done = 0
+  const deadline = Date.now() + options.timeoutMs
   for (const phase of sortForDelete(refs)) {
     if (phase.length === 0) continue
     await parallel(phase, CONCURRENCY, async (ref) => client.delete(ref))
-    const deadline = Date.now() + options.timeoutMs
-    for (;;) {
-      const remaining = (
-        await parallel(phase, CONCURRENCY, async (ref) => ((await client.get(ref)) ? ref : undefined))
-      ).filter((ref): ref is ObjectRef => ref !== undefined)
-      options.progress?.(done + phase.length - remaining.length, refs.length, remaining[0] && describeRef(remaining[0]))
-      if (remaining.length === 0) break
-      if (Date.now() >= deadline) {
-        throw new NotReadyError(
-          [
-            `Timed out waiting for ${remaining.length} object(s) to be deleted:`,
-            ...remaining.map((r) => `  ${describeRef(r)}`),
-          ].join('\n'),
-          remaining.map((ref) => ({conditions: '', reason: 'still present', ref, state: 'pending'})),
+    let remaining: ObjectRef[] = phase
+    await follow(
+      client,
+      kindsOf(phase),
+      {deadline, labelSelector: options.labelSelector, skipUnlistable: true},
+      (found) => {
+        remaining = phase.filter((ref) => found.has(refKey(ref)))
+        options.progress?.(
+          done + phase.length - remaining.length,
+          refs.length,
+          remaining[0] && describeRef(remaining[0]),
         )
-      }
-
-      await sleep(POLL_MS)
+        return remaining.length === 0
+      },
+    )
+    if (remaining.length > 0) {
+      throw new NotReadyError(
+        [
+          `Timed out waiting for ${remaining.length} object(s) to be deleted:`,
+          ...remaining.map((r) => `  ${describeRef(r)}`),
+        ].join('\n'),
+        remaining.map((ref) => ({conditions: '', reason: 'still present', ref, state: 'pending'})),
+      )
     }
 
     done += phase.length

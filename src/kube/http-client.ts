@@ -12,12 +12,18 @@ import {
   type ObjectRef,
   type Status,
   UnknownKindError,
+  type VersionedList,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
   describeRef,
 } from './types.js'
 
 const USER_AGENT = `mk8s (${process.platform}/${process.arch}) node/${process.versions.node}`
 
 const REQUEST_LIMIT_MS = 30_000
+/** One watch event; a larger one is refused, as every read is bounded. */
+const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024
 const GRACE_MS = 2000
 
 interface Resource {
@@ -266,6 +272,109 @@ export class HttpKubeClient implements KubeClient {
       return list.items.map((item) => ({...item, apiVersion, kind}))
     } catch (error) {
       throw explain(error, `list ${kind}`)
+    }
+  }
+
+  async listVersioned(apiVersion: string, kind: string, options: ListOptions = {}): Promise<VersionedList> {
+    const query = new URLSearchParams()
+    if (options.labelSelector) query.set('labelSelector', options.labelSelector)
+    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector)
+    const path = await this.path({apiVersion, kind, namespace: options.namespace}, query.size > 0 ? `?${query}` : '')
+    try {
+      const list = await this.send<{items: KubeObject[]; metadata: {resourceVersion: string}}>('GET', path)
+      return {
+        items: list.items.map((item) => ({...item, apiVersion, kind})),
+        resourceVersion: list.metadata.resourceVersion,
+      }
+    } catch (error) {
+      throw explain(error, `list ${kind}`)
+    }
+  }
+
+  /**
+   * One watch request: newline-delimited events, each at most MAX_WATCH_EVENT_BYTES. The server ends it after
+   * `timeoutSeconds`; an ERROR event (410 Gone: the resourceVersion is too old) ends it with that error.
+   */
+  watch(apiVersion: string, kind: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
+    let req: ReturnType<typeof request> | undefined
+    let stopped = false
+    const ended = (async (): Promise<Error | undefined> => {
+      const query = new URLSearchParams({
+        resourceVersion: options.resourceVersion,
+        timeoutSeconds: String(Math.max(1, Math.ceil(options.timeoutSeconds))),
+        watch: '1',
+      })
+      if (options.labelSelector) query.set('labelSelector', options.labelSelector)
+      if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector)
+      const path = await this.path({apiVersion, kind, namespace: options.namespace}, `?${query}`)
+      if (stopped) return undefined
+      this.requestCounts.WATCH = (this.requestCounts.WATCH ?? 0) + 1
+      const https = this.url.protocol === 'https:'
+      return new Promise<Error | undefined>((resolve) => {
+        req = (https ? request : httpRequest)(
+          {
+            agent: https ? this.agent : undefined,
+            auth: this.base.auth,
+            headers: {...this.base.headers, Accept: 'application/json', 'User-Agent': USER_AGENT},
+            hostname: this.url.hostname,
+            method: 'GET',
+            path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
+            port: this.url.port,
+          },
+          (res) => {
+            if (res.statusCode !== 200) {
+              res.resume()
+              resolve(new KubeError(`watch ${kind}: HTTP ${res.statusCode}`, res.statusCode))
+              return
+            }
+
+            let buffer = ''
+            res.setEncoding('utf8')
+            res.on('data', (chunk: string) => {
+              buffer += chunk
+              if (buffer.length > MAX_WATCH_EVENT_BYTES) {
+                req?.destroy()
+                resolve(new KubeError(`watch ${kind}: an event larger than ${MAX_WATCH_EVENT_BYTES} bytes`))
+                return
+              }
+
+              for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
+                const line = buffer.slice(0, end)
+                buffer = buffer.slice(end + 1)
+                if (!line.trim()) continue
+                let event: {object: KubeObject & Status & {code?: number}; type: string}
+                try {
+                  event = JSON.parse(line) as typeof event
+                } catch {
+                  req?.destroy()
+                  resolve(new KubeError(`watch ${kind}: an event that is not JSON`))
+                  return
+                }
+
+                if (event.type === 'ERROR') {
+                  req?.destroy()
+                  resolve(new KubeError(`watch ${kind}: ${event.object.message ?? 'error'}`, event.object.code))
+                  return
+                }
+
+                if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')
+                  onEvent({object: {...event.object, apiVersion, kind}, type: event.type})
+              }
+            })
+            res.on('end', () => resolve(undefined))
+            res.on('error', (error) => resolve(stopped ? undefined : error))
+          },
+        )
+        req.on('error', (error) => resolve(stopped ? undefined : error))
+        req.end()
+      })
+    })()
+    return {
+      ended,
+      stop() {
+        stopped = true
+        req?.destroy()
+      },
     }
   }
 

@@ -54,6 +54,27 @@ export interface ListOptions {
   namespace?: string
 }
 
+export interface VersionedList {
+  items: KubeObject[]
+  resourceVersion: string
+}
+
+export interface WatchOptions extends ListOptions {
+  resourceVersion: string
+  timeoutSeconds: number
+}
+
+export interface WatchEvent {
+  object: KubeObject
+  type: 'ADDED' | 'DELETED' | 'MODIFIED'
+}
+
+/** A running watch: `ended` settles when the stream ends (with its error, if one ended it); `stop` ends it. */
+export interface Watch {
+  ended: Promise<Error | undefined>
+  stop(): void
+}
+
 /**
  * The Kubernetes port: everything mk8s asks of an API server. The real one speaks HTTPS to the server of a
  * kubeconfig; unit tests hand in a fake.
@@ -69,6 +90,13 @@ export interface KubeClient {
   get(ref: ObjectRef): Promise<KubeObject | undefined>
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>
   list(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>
+  /** A LIST with the resourceVersion a watch can start from; optional, as `watch` is. */
+  listVersioned?(apiVersion: string, kind: string, options?: ListOptions): Promise<VersionedList>
+  /**
+   * Streams the changes of a kind after `resourceVersion` until stopped, the server ends the stream or
+   * `timeoutSeconds` pass. Optional: waits poll with LIST where a client cannot watch.
+   */
+  watch?(apiVersion: string, kind: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch
   replace(object: KubeObject): Promise<KubeObject>
   /** The server's gitVersion, such as v1.34.4. */
   serverVersion(): Promise<string>

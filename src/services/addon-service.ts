@@ -400,6 +400,7 @@ export class AddonService {
 
       if (stale.length > 0) {
         await deleteObjects(this.client, stale, {
+          labelSelector: `${PART_OF}=${plan.setId}`,
           progress: (done, total) => update(`pruning ${done}/${total}`),
           timeoutMs: options.timeoutMs,
         })
@@ -530,6 +531,7 @@ export class AddonService {
     try {
       return await this.reporter.step(`Disable ${id}`, async (update) => {
         await deleteObjects(this.client, current.objects, {
+          labelSelector: `${PART_OF}=${addonSetId(entry)}`,
           progress: (done, total, waitingFor) =>
             update(`deleted ${done}/${total}${waitingFor ? `, waiting for ${waitingFor}` : ''}`),
           timeoutMs: options.timeoutMs,

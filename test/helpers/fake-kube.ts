@@ -6,7 +6,14 @@ import {
   type ListOptions,
   type ObjectRef,
   UnknownKindError,
+  type VersionedList,
+  type Watch,
+  type WatchEvent,
+  type WatchOptions,
 } from '../../src/kube/types.js'
+
+/** How late the fake's watch events are. */
+const WATCH_TICK_MS = 5
 
 const CLUSTER_SCOPED = new Set([
   'ClusterRole',
@@ -46,6 +53,8 @@ export class FakeKubeClient implements KubeClient {
   readonly requestCounts: Record<string, number> = {}
   readonly server = 'https://fake:6443'
   onWrite: (object: KubeObject) => void = () => {}
+  /** Every watch ends at once with a 410, as from a server that keeps dropping them. */
+  watchesEnd = false
   /** How long after it is applied a CRD becomes Established. */
   crdEstablishMs = 40
   private version = 0
@@ -154,6 +163,56 @@ export class FakeKubeClient implements KubeClient {
       .filter((o) => !options.namespace || o.metadata.namespace === options.namespace)
       .filter((o) => matches(o.metadata.labels, options.labelSelector))
       .map((o) => structuredClone(o))
+  }
+
+  async listVersioned(apiVersion: string, kind: string, options: ListOptions = {}): Promise<VersionedList> {
+    return {items: await this.list(apiVersion, kind, options), resourceVersion: String(this.version)}
+  }
+
+  /**
+   * Events as the real server sends them, a few milliseconds late: the watch compares what it last sent with the
+   * objects every WATCH_TICK_MS, so it also sees changes a test makes directly in `objects`. `watchesEnd` makes every
+   * new watch end at once, as a server that drops them (the waits must then fall back to listing).
+   */
+  watch(apiVersion: string, kind: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
+    this.count('WATCH')
+    const snapshot = (): Map<string, string> =>
+      new Map(
+        [...this.objects.entries()]
+          .filter(([, o]) => o.apiVersion === apiVersion && o.kind === kind)
+          .filter(([, o]) => !options.namespace || o.metadata.namespace === options.namespace)
+          .filter(([, o]) => matches(o.metadata.labels, options.labelSelector))
+          .map(([key, o]) => [key, JSON.stringify(o)]),
+      )
+    let sent = snapshot()
+    let finish: (error?: Error) => void = () => {}
+    const ended = new Promise<Error | undefined>((resolve) => {
+      finish = resolve
+    })
+    if (this.watchesEnd) {
+      finish(new ApiError('watch closed', 410, {reason: 'Expired'}))
+      return {ended, stop() {}}
+    }
+
+    const timer = setInterval(() => {
+      const now = snapshot()
+      for (const [key, text] of now) {
+        if (sent.get(key) !== text)
+          onEvent({object: JSON.parse(text) as KubeObject, type: sent.has(key) ? 'MODIFIED' : 'ADDED'})
+      }
+
+      for (const [key, text] of sent)
+        if (!now.has(key)) onEvent({object: JSON.parse(text) as KubeObject, type: 'DELETED'})
+      sent = now
+    }, WATCH_TICK_MS)
+    const end = setTimeout(() => stop(), options.timeoutSeconds * 1000)
+    const stop = () => {
+      clearInterval(timer)
+      clearTimeout(end)
+      finish()
+    }
+
+    return {ended, stop}
   }
 
   async delete(ref: ObjectRef, options: {propagation?: string; resourceVersion?: string} = {}): Promise<boolean> {

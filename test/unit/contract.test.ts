@@ -209,3 +209,13 @@ describe('shell completion', () => {
     expect(complete('mk8s completion ')).toBe('bash zsh')
   })
 })
+
+describe('--version', () => {
+  it("answers without loading the CLI, exactly as oclif's version flag would", async () => {
+    const {Config} = await import('@oclif/core')
+    const config = await Config.load(repoRoot)
+    const {code, stdout} = await mk8s(['--version'])
+    expect(code).toBe(0)
+    expect(stdout.trim()).toBe(config.userAgent)
+  })
+})

@@ -247,3 +247,76 @@ describe('ClusterLock', () => {
     expect([...client.objects.values()].some((o) => o.kind === 'Lease')).toBe(false)
   })
 })
+
+describe('waits that watch', () => {
+  const available = {
+    availableReplicas: 1,
+    conditions: [{status: 'True', type: 'Available'}],
+    observedGeneration: 1,
+    readyReplicas: 1,
+    replicas: 1,
+    updatedReplicas: 1,
+  }
+  const refs = (names: string[]) => names.map((name) => refOf(obj('Deployment', name)))
+
+  async function rollout(client: FakeKubeClient, names: string[], readyAfterMs: number[]) {
+    await applyObjects(
+      client,
+      names.map((name) => obj('Deployment', name, {spec: {replicas: 1}})),
+      {timeoutMs: 1000},
+    )
+    names.forEach((name, i) =>
+      setTimeout(() => {
+        client.objects.get(`apps/v1|Deployment|x|${name}`)!.status = available
+      }, readyAfterMs[i]),
+    )
+  }
+
+  it('returns as soon as the last object is ready, with one LIST and one WATCH per kind', async () => {
+    const client = new FakeKubeClient()
+    await rollout(client, ['a', 'b', 'c'], [50, 120, 300])
+    const gets = client.requestCounts.GET ?? 0
+    const start = Date.now()
+    await waitReady(client, refs(['a', 'b', 'c']), {timeoutMs: 5000})
+    const took = Date.now() - start
+    // The last object is ready at 300 ms; a 500 ms poll would return at 500 ms at best.
+    expect(took).toBeGreaterThanOrEqual(295)
+    expect(took).toBeLessThan(420)
+    expect((client.requestCounts.GET ?? 0) - gets).toBe(1)
+    expect(client.requestCounts.WATCH).toBe(1)
+  })
+
+  it('falls back to listing when watches keep ending, and still sees the rollout', async () => {
+    const client = new FakeKubeClient()
+    client.watchesEnd = true
+    await rollout(client, ['a'], [100])
+    await waitReady(client, refs(['a']), {timeoutMs: 5000})
+    expect(client.requestCounts.GET ?? 0).toBeGreaterThan(1)
+  })
+
+  it('waits for deletion by watching, narrowed by the label selector', async () => {
+    const client = new FakeKubeClient()
+    const labelled = (name: string) =>
+      obj('ConfigMap', name, {metadata: {labels: {set: 'one'}, name, namespace: 'x'}} as Partial<KubeObject>)
+    await applyObjects(client, [labelled('a'), labelled('b')], {timeoutMs: 1000})
+    // A finalizer-like delay: the object goes 150 ms after the delete request.
+    const original = client.delete.bind(client)
+    client.delete = async (ref, options) => {
+      setTimeout(() => void original(ref, options), 150)
+      return true
+    }
+
+    const start = Date.now()
+    const lists: (string | undefined)[] = []
+    const list = client.listVersioned.bind(client)
+    client.listVersioned = async (apiVersion, kind, options) => {
+      lists.push(options?.labelSelector)
+      return list(apiVersion, kind, options)
+    }
+
+    await deleteObjects(client, [labelled('a'), labelled('b')].map(refOf), {labelSelector: 'set=one', timeoutMs: 5000})
+    expect(Date.now() - start).toBeLessThan(400)
+    expect(client.objects.size).toBe(0)
+    expect(lists).toEqual(['set=one'])
+  })
+})
