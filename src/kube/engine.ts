@@ -40,7 +40,7 @@ async function follow(
   const listedAt = new Map<string, number>()
   const stale = new Set(kinds.map(idOf))
   // Set by every event: the loop looks again before it sleeps, so nothing is missed between the two.
-  let changed = false
+  let changed: boolean
   let wake = () => {}
   const poke = () => {
     changed = true
