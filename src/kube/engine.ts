@@ -1,6 +1,6 @@
 import {KubeError, UserError} from '../errors.js'
 import {parallel} from '../util/async.js'
-import {PHASES, byPhase, sortForDelete} from './order.js'
+import {PHASES, byPhase, isCustomResource, sortForDelete} from './order.js'
 import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
 import {
   type KubeClient,
@@ -21,6 +21,8 @@ const RESYNC_MS = 10_000
 const CONCURRENCY = 16
 
 type KindRef = {apiVersion: string; kind: string}
+
+const POD_OWNERS = new Set(['CronJob', 'DaemonSet', 'Deployment', 'Job', 'Pod', 'ReplicaSet', 'StatefulSet'])
 
 /**
  * Keeps a map of the live objects of some kinds (refKey → object) current until `settled` says so or the deadline
@@ -315,8 +317,12 @@ export async function readinessMap(
 }
 
 /**
- * Deletes objects in reverse apply order and waits, phase by phase, until each is gone from the server, watching
- * them (one LIST and WATCH per kind, narrowed by `labelSelector` when the objects carry one).
+ * Deletes objects in reverse apply order (custom resources first) and waits, phase by phase, until each is gone from
+ * the server, watching them (one LIST and WATCH per kind, narrowed by `labelSelector` when the objects carry one).
+ *
+ * Built-in objects in a namespace that is itself deleted are left to the namespace's deletion (only their workloads
+ * are deleted at once, see below): deleting and waiting for them one by one only doubles the namespace controller's
+ * work. Workloads elsewhere are deleted in the foreground, so their pods are gone when the wait ends.
  */
 export async function deleteObjects(
   client: KubeClient,
@@ -329,7 +335,15 @@ export async function deleteObjects(
 ): Promise<void> {
   let done = 0
   const deadline = Date.now() + options.timeoutMs
-  for (const phase of sortForDelete(refs)) {
+  const doomed = new Set(refs.filter((ref) => ref.kind === 'Namespace' && ref.apiVersion === 'v1').map((r) => r.name))
+  const covered = (ref: ObjectRef) => ref.namespace !== undefined && doomed.has(ref.namespace) && !isCustomResource(ref)
+  // Counted as deleted once their namespaces are gone.
+  const left = refs.filter((ref) => covered(ref)).length
+  // Their pods are what a namespace's deletion waits for longest: their owners are deleted now, in the background
+  // (not waited for), so the pods are going before the namespace controller comes to them.
+  const podOwners = refs.filter((ref) => covered(ref) && POD_OWNERS.has(ref.kind))
+  await parallel(podOwners, CONCURRENCY, async (ref) => client.delete(ref, {propagation: 'Background'}))
+  for (const phase of sortForDelete(refs.filter((ref) => !covered(ref)))) {
     if (phase.length === 0) continue
     await parallel(phase, CONCURRENCY, async (ref) => client.delete(ref))
     let remaining: ObjectRef[] = phase
@@ -339,8 +353,9 @@ export async function deleteObjects(
       {deadline, labelSelector: options.labelSelector, skipUnlistable: true},
       (found) => {
         remaining = phase.filter((ref) => found.has(refKey(ref)))
+        const namespacesGone = remaining.length === 0 && phase.some((ref) => ref.kind === 'Namespace')
         options.progress?.(
-          done + phase.length - remaining.length,
+          done + phase.length - remaining.length + (namespacesGone ? left : 0),
           refs.length,
           remaining[0] && describeRef(remaining[0]),
         )

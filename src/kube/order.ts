@@ -1,4 +1,4 @@
-import type {ObjectRef} from './types.js'
+import {type ObjectRef, groupOf} from './types.js'
 
 /**
  * Apply phases, in order: what later objects depend on goes first. CRDs are waited to Established after phase 0;
@@ -60,6 +60,40 @@ export function byPhase<T extends {kind: string}>(objects: T[]): T[][] {
   return phases
 }
 
+/** The API groups Kubernetes itself serves; any other group is a custom resource's. */
+const BUILT_IN_GROUPS = new Set([
+  '',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'internal.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'storagemigration.k8s.io',
+])
+
+export const isCustomResource = (ref: {apiVersion: string}): boolean => !BUILT_IN_GROUPS.has(groupOf(ref.apiVersion))
+
+/**
+ * Delete order: custom resources first, while the controllers and webhooks that finalize them still run; then the
+ * apply phases in reverse (webhooks and API services, workloads, services, config, RBAC, namespaces and CRDs).
+ */
 export function sortForDelete<T extends ObjectRef>(refs: T[]): T[][] {
-  return byPhase(refs).reverse()
+  const custom = refs.filter((ref) => isCustomResource(ref))
+  return [custom, ...byPhase(refs.filter((ref) => !isCustomResource(ref))).reverse()]
 }

@@ -55,6 +55,8 @@ export class FakeKubeClient implements KubeClient {
   onWrite: (object: KubeObject) => void = () => {}
   /** Every watch ends at once with a 410, as from a server that keeps dropping them. */
   watchesEnd = false
+  /** How long a deleted namespace takes to go, with its contents. */
+  namespaceFinalizeMs = 30
   /** How long after it is applied a CRD becomes Established. */
   crdEstablishMs = 40
   private version = 0
@@ -222,6 +224,18 @@ export class FakeKubeClient implements KubeClient {
     if (!existing) return false
     if (options.resourceVersion && options.resourceVersion !== existing.metadata.resourceVersion) {
       throw new ApiError('precondition failed', 409, {reason: 'Conflict'})
+    }
+
+    if (ref.kind === 'Namespace') {
+      // As the namespace controller: the namespace and everything in it go a little later, together.
+      existing.metadata.deletionTimestamp ??= new Date().toISOString()
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        for (const [k, o] of this.objects) if (o.metadata.namespace === ref.name) this.objects.delete(k)
+        this.objects.delete(key)
+      }, this.namespaceFinalizeMs)
+      this.timers.add(timer)
+      return true
     }
 
     this.objects.delete(key)

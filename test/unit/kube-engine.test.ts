@@ -85,23 +85,45 @@ describe('apply order', () => {
     expect(role.metadata.namespace).toBeUndefined()
   })
 
-  it('deletes in reverse order and waits until each object is gone', async () => {
+  it('deletes custom resources first, then in reverse order, and waits until each object is gone', async () => {
     const client = new FakeKubeClient()
-    await applyObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')], {
-      timeoutMs: 1000,
+    const crd = obj('CustomResourceDefinition', 'widgets.example.com', {
+      spec: {group: 'example.com', names: {kind: 'Widget'}, versions: [{name: 'v1'}]},
     })
+    const widget: KubeObject = {apiVersion: 'example.com/v1', kind: 'Widget', metadata: {name: 'w', namespace: 'x'}}
+    const elsewhere = {...obj('ConfigMap', 'kept-apart'), metadata: {name: 'kept-apart', namespace: 'other'}}
+    const workload = obj('Deployment', 'd', {spec: {replicas: 1}})
+    const objects = [
+      obj('Namespace', 'x'),
+      crd,
+      obj('ConfigMap', 'c'),
+      workload,
+      elsewhere,
+      obj('ClusterRole', 'r'),
+      widget,
+    ]
+    await applyObjects(client, objects, {timeoutMs: 1000})
     const deleted: string[] = []
     const original = client.delete.bind(client)
     client.delete = async (ref, options) => {
-      deleted.push(ref.kind)
+      deleted.push(`${ref.kind}/${ref.name}${options?.propagation === 'Background' ? ' (background)' : ''}`)
       return original(ref, options)
     }
 
-    await deleteObjects(client, [obj('Namespace', 'x'), obj('ConfigMap', 'c'), obj('ClusterRole', 'r')].map(refOf), {
-      timeoutMs: 1000,
-    })
-    expect(deleted).toEqual(['ConfigMap', 'ClusterRole', 'Namespace'])
+    const progress: number[] = []
+    await deleteObjects(client, objects.map(refOf), {progress: (done) => progress.push(done), timeoutMs: 1000})
+    // The ConfigMap in x goes with its namespace, the Deployment's pods are set going at once, and the custom resource
+    // in x is deleted while its controller still runs.
+    expect(deleted).toEqual([
+      'Deployment/d (background)',
+      'Widget/w',
+      'ConfigMap/kept-apart',
+      'ClusterRole/r',
+      'Namespace/x',
+      'CustomResourceDefinition/widgets.example.com',
+    ])
     expect(client.objects.size).toBe(0)
+    expect(progress.at(-1)).toBe(objects.length)
   })
 })
 
