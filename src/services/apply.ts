@@ -129,14 +129,16 @@ export class ApplyService {
 
   async apply(parts: DesiredPart[], options: ApplyOptions): Promise<ApplyResult> {
     const {reporter} = this.options
-    const notApplied = parts.flatMap((part) => part.notApplied.map(({at, field}) => ({at: describeOrigin(at), field})))
-    if (options.strict && notApplied.length > 0) {
+    const localOnly = parts.flatMap((part) => part.notApplied)
+    if (options.strict && localOnly.length > 0) {
       throw new ValidationError(
         'Fields only a MicroK8s node can apply to itself (--strict); nothing was applied',
-        notApplied.map(({at, field}) => ({field, file: at, message: 'not applied by mk8s'})),
+        localOnly.map(({at, field}) => ({field, file: at.file, line: at.line, message: 'not applied by mk8s'})),
         {exitCode: EXIT.usage},
       )
     }
+
+    const notApplied = localOnly.map(({at, field}) => ({at: describeOrigin(at), field}))
 
     for (const {at, field} of notApplied) {
       reporter.notice(
@@ -159,7 +161,7 @@ export class ApplyService {
     const unchanged: string[] = []
     try {
       for (const part of parts) await this.applyPart(part, options, steps, unchanged)
-      if (options.prune) await this.prune(parts, options, steps, unchanged)
+      if (options.prune) await this.prune(parts, options, steps)
     } finally {
       await this.lock.release()
     }
@@ -511,17 +513,26 @@ export class ApplyService {
         continue
       }
 
-      const result = await service.enable({
-        exact: true,
-        forceConflicts: options.forceConflicts,
-        imageOverrides: this.inputs(addon.desired, part).imageOverrides,
-        lock: this.lock,
-        requests: [addon.request],
-        timeoutMs: options.timeoutMs,
-        tokens: [],
-        values: this.inputs(addon.desired, part).values,
-        wait: options.wait,
-      })
+      const result = await service
+        .enable({
+          exact: true,
+          forceConflicts: options.forceConflicts,
+          imageOverrides: this.inputs(addon.desired, part).imageOverrides,
+          lock: this.lock,
+          requests: [addon.request],
+          timeoutMs: options.timeoutMs,
+          tokens: [],
+          values: this.inputs(addon.desired, part).values,
+          wait: options.wait,
+        })
+        .catch((error: unknown) => {
+          // The lock not taken, the server gone: this step fails, the rest are still tried and reported.
+          if (!(error instanceof UserError)) throw error
+          for (const step of mine) Object.assign(step, {message: error.message, status: 'failed'})
+          made.push(...mine)
+          failed.add(id)
+          return {addons: []}
+        })
       for (const outcome of result.addons) {
         if (outcome.status === 'failed') failed.add(outcome.addon)
         let step = steps.find((s) => s.target === outcome.addon && s.status === 'planned')
@@ -551,12 +562,19 @@ export class ApplyService {
 
   private async disable(service: AddonService, step: ApplyStep, options: ApplyOptions): Promise<void> {
     const {name, repository} = splitAddonRef(step.target)
-    const result = await service.disable({
-      lock: this.lock,
-      requests: [{args: [], name, repository: repository!}],
-      timeoutMs: options.timeoutMs,
-      tokens: [],
-    })
+    const result = await service
+      .disable({
+        lock: this.lock,
+        requests: [{args: [], name, repository: repository!}],
+        timeoutMs: options.timeoutMs,
+        tokens: [],
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof UserError)) throw error
+        Object.assign(step, {message: error.message, status: 'failed'})
+        return undefined
+      })
+    if (!result) return
     const outcome = result.addons[0]
     step.addon = outcome
     step.status = outcome.status === 'failed' ? 'failed' : 'done'
@@ -634,7 +652,7 @@ export class ApplyService {
   }
 
   /** Enabled addons no part lists, nor requires: disabled last, what requires another before it. */
-  private async prune(parts: DesiredPart[], options: ApplyOptions, steps: ApplyStep[], unchanged: string[]) {
+  private async prune(parts: DesiredPart[], options: ApplyOptions, steps: ApplyStep[]) {
     const records = await listRecords(this.options.client)
     const listed = parts.flatMap((part) =>
       part.addons
@@ -667,7 +685,6 @@ export class ApplyService {
     if (planned.length > 0) this.options.reporter.say('Prune:')
     for (const step of planned) this.options.reporter.say(`  ${describeStep(step)}`)
     steps.push(...planned)
-    if (planned.length === 0) unchanged.push('(prune: nothing to disable)')
     if (options.dryRun) return
     const service = this.service()
     for (const step of planned) await this.disable(service, step, options)
