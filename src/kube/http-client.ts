@@ -263,16 +263,7 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async list(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeObject[]> {
-    const query = new URLSearchParams()
-    if (options.labelSelector) query.set('labelSelector', options.labelSelector)
-    if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector)
-    const path = await this.path({apiVersion, kind, namespace: options.namespace}, query.size > 0 ? `?${query}` : '')
-    try {
-      const list = await this.send<{items: KubeObject[]}>('GET', path)
-      return list.items.map((item) => ({...item, apiVersion, kind}))
-    } catch (error) {
-      throw explain(error, `list ${kind}`)
-    }
+    return (await this.listVersioned(apiVersion, kind, options)).items
   }
 
   async listVersioned(apiVersion: string, kind: string, options: ListOptions = {}): Promise<VersionedList> {
