@@ -267,7 +267,7 @@ function readMk8sPart(document: YamlDocumentSource, at: (path: FieldPath) => Ori
   const repositories = (data.repositories ?? []).map((repo, i) => ({
     at: at(['repositories', i]),
     name: repo.name,
-    reference: repo.reference === undefined ? undefined : document.textOf(['repositories', i, 'reference']),
+    reference: document.textOf(['repositories', i, 'reference']),
     source: repo.source,
   }))
   checkDuplicates(
@@ -336,7 +336,7 @@ function readLaunchPart(document: YamlDocumentSource, at: (path: FieldPath) => O
     repositories: (data.addonRepositories ?? []).map((repo, i) => ({
       at: at(['addonRepositories', i]),
       name: repo.name,
-      reference: repo.reference === undefined ? undefined : document.textOf(['addonRepositories', i, 'reference']),
+      reference: document.textOf(['addonRepositories', i, 'reference']),
       source: repo.url,
     })),
     unknown: fields

@@ -14,26 +14,41 @@ export async function pathExists(path: string): Promise<boolean> {
 }
 
 /**
+ * The reading loop both forms of readBounded share: small buffers to read into (most files are tiny, and a buffer the
+ * size of the limit for every read would be most of the memory of a long-running agent), what was read kept, and a
+ * file larger than `limit` refused with its name as soon as the limit is passed.
+ */
+function boundedReader(path: string, limit: number) {
+  const chunks: Buffer[] = []
+  let size = 0
+  return {
+    buffer: () => Buffer.allocUnsafe(Math.min(16 * 1024, limit + 1 - size)),
+    /** Keeps what a read put in `chunk`; false at the end of the file. */
+    keep(chunk: Buffer, bytesRead: number): boolean {
+      if (bytesRead === 0) return false
+      chunks.push(chunk.subarray(0, bytesRead))
+      size += bytesRead
+      if (size > limit) throw new UserError(`${path} is larger than ${Math.round(limit / 1024)} KiB`)
+      return true
+    },
+    text: () => Buffer.concat(chunks, size).toString('utf8'),
+  }
+}
+
+/**
  * Reads a text file of at most `limit` bytes: a larger one (or a device that never ends) is refused with its name,
  * without reading more than the limit. Errors of the file system (ENOENT, EACCES) pass through.
  */
 export async function readBounded(path: string, limit: number): Promise<string> {
   const handle = await open(path, 'r')
   try {
-    // Small chunks: most files are tiny, and a buffer the size of the limit for every read would be most of the
-    // memory of a long-running agent.
-    const chunks: Buffer[] = []
-    let size = 0
+    const reader = boundedReader(path, limit)
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(16 * 1024, limit + 1 - size))
-      const {bytesRead} = await handle.read(chunk, 0, chunk.length, null)
-      if (bytesRead === 0) break
-      chunks.push(chunk.subarray(0, bytesRead))
-      size += bytesRead
-      if (size > limit) throw new UserError(`${path} is larger than ${Math.round(limit / 1024)} KiB`)
+      const chunk = reader.buffer()
+      if (!reader.keep(chunk, (await handle.read(chunk, 0, chunk.length, null)).bytesRead)) break
     }
 
-    return Buffer.concat(chunks, size).toString('utf8')
+    return reader.text()
   } finally {
     await handle.close()
   }
@@ -46,18 +61,13 @@ export const MAX_INPUT_FILE_BYTES = 1024 * 1024
 export function readBoundedSync(path: string, limit: number): string {
   const fd = openSync(path, 'r')
   try {
-    const chunks: Buffer[] = []
-    let size = 0
+    const reader = boundedReader(path, limit)
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(16 * 1024, limit + 1 - size))
-      const bytesRead = readSync(fd, chunk, 0, chunk.length, null)
-      if (bytesRead === 0) break
-      chunks.push(chunk.subarray(0, bytesRead))
-      size += bytesRead
-      if (size > limit) throw new UserError(`${path} is larger than ${Math.round(limit / 1024)} KiB`)
+      const chunk = reader.buffer()
+      if (!reader.keep(chunk, readSync(fd, chunk, 0, chunk.length, null))) break
     }
 
-    return Buffer.concat(chunks, size).toString('utf8')
+    return reader.text()
   } finally {
     closeSync(fd)
   }

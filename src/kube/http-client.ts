@@ -1,5 +1,5 @@
 import {Agent, request} from 'node:https'
-import {request as httpRequest} from 'node:http'
+import {type ClientRequest, type IncomingMessage, request as httpRequest} from 'node:http'
 
 import {KubeError} from '../errors.js'
 import {type ConnectOptions, type Credentials, loadCredentials} from './kubeconfig.js'
@@ -93,6 +93,29 @@ export class HttpKubeClient implements KubeClient {
     this.agent.destroy()
   }
 
+  /** One request to the API server with the kubeconfig's credentials; `path` is below the server URL's path. */
+  private request(
+    method: string,
+    path: string,
+    headers: Record<string, number | string>,
+    onResponse: (res: IncomingMessage) => void,
+  ): ClientRequest {
+    const https = this.url.protocol === 'https:'
+    return (https ? request : httpRequest)(
+      {
+        agent: https ? this.agent : undefined,
+        auth: this.base.auth,
+        // The API server's audit log and metrics name the client by its User-Agent.
+        headers: {...this.base.headers, Accept: 'application/json', 'User-Agent': USER_AGENT, ...headers},
+        hostname: this.url.hostname,
+        method,
+        path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
+        port: this.url.port,
+      },
+      onResponse,
+    )
+  }
+
   private send<T>(
     method: string,
     path: string,
@@ -102,51 +125,35 @@ export class HttpKubeClient implements KubeClient {
   ): Promise<T> {
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
-    const headers: Record<string, number | string> = {
-      ...this.base.headers,
-      Accept: 'application/json',
-      // The API server's audit log and metrics name the client by it.
-      'User-Agent': USER_AGENT,
-      ...(payload ? {'Content-Length': payload.length, 'Content-Type': contentType} : {}),
-    }
-    const https = this.url.protocol === 'https:'
+    const headers: Record<string, number | string> = payload
+      ? {'Content-Length': payload.length, 'Content-Type': contentType}
+      : {}
     const started = Date.now()
     const limit = this.requestLimit()
     return new Promise<T>((resolve, reject) => {
       // A server that accepts the connection and never answers: the deadline ends the request, whatever the socket does.
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('no answer'), {code: 'MK8S_DEADLINE'})), limit)
-      const req = (https ? request : httpRequest)(
-        {
-          agent: https ? this.agent : undefined,
-          auth: this.base.auth,
-          headers,
-          hostname: this.url.hostname,
-          method,
-          path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
-          port: this.url.port,
-        },
-        (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (chunk: Buffer) => chunks.push(chunk))
-          res.on('end', () => {
-            clearTimeout(timer)
-            const text = Buffer.concat(chunks).toString('utf8')
-            let parsed: unknown
-            try {
-              parsed = text ? JSON.parse(text) : undefined
-            } catch {
-              parsed = {message: text.trim().slice(0, 200)}
-            }
+      const req = this.request(method, path, headers, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => {
+          clearTimeout(timer)
+          const text = Buffer.concat(chunks).toString('utf8')
+          let parsed: unknown
+          try {
+            parsed = text ? JSON.parse(text) : undefined
+          } catch {
+            parsed = {message: text.trim().slice(0, 200)}
+          }
 
-            const code = res.statusCode ?? 0
-            if (code >= 200 && code < 300) resolve(parsed as T)
-            else {
-              const status = (parsed ?? {}) as Status
-              reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
-            }
-          })
-        },
-      )
+          const code = res.statusCode ?? 0
+          if (code >= 200 && code < 300) resolve(parsed as T)
+          else {
+            const status = (parsed ?? {}) as Status
+            reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
+          }
+        })
+      })
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer)
         if (error.code === 'MK8S_DEADLINE') {
@@ -287,7 +294,7 @@ export class HttpKubeClient implements KubeClient {
    * `timeoutSeconds`; an ERROR event (410 Gone: the resourceVersion is too old) ends it with that error.
    */
   watch(apiVersion: string, kind: string, options: WatchOptions, onEvent: (event: WatchEvent) => void): Watch {
-    let req: ReturnType<typeof request> | undefined
+    let req: ClientRequest | undefined
     let stopped = false
     const ended = (async (): Promise<Error | undefined> => {
       const query = new URLSearchParams({
@@ -300,62 +307,50 @@ export class HttpKubeClient implements KubeClient {
       const path = await this.path({apiVersion, kind, namespace: options.namespace}, `?${query}`)
       if (stopped) return undefined
       this.requestCounts.WATCH = (this.requestCounts.WATCH ?? 0) + 1
-      const https = this.url.protocol === 'https:'
       return new Promise<Error | undefined>((resolve) => {
-        req = (https ? request : httpRequest)(
-          {
-            agent: https ? this.agent : undefined,
-            auth: this.base.auth,
-            headers: {...this.base.headers, Accept: 'application/json', 'User-Agent': USER_AGENT},
-            hostname: this.url.hostname,
-            method: 'GET',
-            path: `${this.url.pathname.replace(/\/$/, '')}${path}`,
-            port: this.url.port,
-          },
-          (res) => {
-            if (res.statusCode !== 200) {
-              res.resume()
-              resolve(new KubeError(`watch ${kind}: HTTP ${res.statusCode}`, res.statusCode))
+        req = this.request('GET', path, {}, (res) => {
+          if (res.statusCode !== 200) {
+            res.resume()
+            resolve(new KubeError(`watch ${kind}: HTTP ${res.statusCode}`, res.statusCode))
+            return
+          }
+
+          let buffer = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            buffer += chunk
+            if (buffer.length > MAX_WATCH_EVENT_BYTES) {
+              req?.destroy()
+              resolve(new KubeError(`watch ${kind}: an event larger than ${MAX_WATCH_EVENT_BYTES} bytes`))
               return
             }
 
-            let buffer = ''
-            res.setEncoding('utf8')
-            res.on('data', (chunk: string) => {
-              buffer += chunk
-              if (buffer.length > MAX_WATCH_EVENT_BYTES) {
+            for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
+              const line = buffer.slice(0, end)
+              buffer = buffer.slice(end + 1)
+              if (!line.trim()) continue
+              let event: {object: KubeObject & Status & {code?: number}; type: string}
+              try {
+                event = JSON.parse(line) as typeof event
+              } catch {
                 req?.destroy()
-                resolve(new KubeError(`watch ${kind}: an event larger than ${MAX_WATCH_EVENT_BYTES} bytes`))
+                resolve(new KubeError(`watch ${kind}: an event that is not JSON`))
                 return
               }
 
-              for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
-                const line = buffer.slice(0, end)
-                buffer = buffer.slice(end + 1)
-                if (!line.trim()) continue
-                let event: {object: KubeObject & Status & {code?: number}; type: string}
-                try {
-                  event = JSON.parse(line) as typeof event
-                } catch {
-                  req?.destroy()
-                  resolve(new KubeError(`watch ${kind}: an event that is not JSON`))
-                  return
-                }
-
-                if (event.type === 'ERROR') {
-                  req?.destroy()
-                  resolve(new KubeError(`watch ${kind}: ${event.object.message ?? 'error'}`, event.object.code))
-                  return
-                }
-
-                if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')
-                  onEvent({object: {...event.object, apiVersion, kind}, type: event.type})
+              if (event.type === 'ERROR') {
+                req?.destroy()
+                resolve(new KubeError(`watch ${kind}: ${event.object.message ?? 'error'}`, event.object.code))
+                return
               }
-            })
-            res.on('end', () => resolve(undefined))
-            res.on('error', (error) => resolve(stopped ? undefined : error))
-          },
-        )
+
+              if (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')
+                onEvent({object: {...event.object, apiVersion, kind}, type: event.type})
+            }
+          })
+          res.on('end', () => resolve(undefined))
+          res.on('error', (error) => resolve(stopped ? undefined : error))
+        })
         req.on('error', (error) => resolve(stopped ? undefined : error))
         req.end()
       })

@@ -111,6 +111,9 @@ interface NodeArgsGroup {
   steps: ApplyStep[]
 }
 
+/** `repo/name`, or the bare name of an addon whose repository is not known yet. */
+const targetOf = ({request}: ResolvedAddon): string => (request.repository ? addonId(request) : request.name)
+
 const DEPENDENCY_FAILED = 'not applied: a requirement failed'
 
 /**
@@ -125,7 +128,15 @@ export class ApplyService {
   /** One lock for the whole run, taken at its first write. */
   private lock!: ChangeLock
 
+  private fleetPromise?: Promise<NodeFleet | undefined>
+
   constructor(private readonly options: ApplyServiceOptions) {}
+
+  /** The nodes, found once for the whole run (the addon services of every part share it), and only if needed. */
+  private fleet(): Promise<NodeFleet | undefined> {
+    this.fleetPromise ??= this.options.fleet()
+    return this.fleetPromise
+  }
 
   async apply(parts: DesiredPart[], options: ApplyOptions): Promise<ApplyResult> {
     const {reporter} = this.options
@@ -294,7 +305,7 @@ export class ApplyService {
       catalog: this.catalog,
       client: this.options.client,
       cluster: this.options.cluster,
-      fleet: this.options.fleet,
+      fleet: () => this.fleet(),
       reporter: this.options.reporter,
     })
   }
@@ -312,7 +323,7 @@ export class ApplyService {
     const resolved = part.addons.map((desired) => this.resolve(desired, pending, records))
     const addonSteps = await this.planAddons(part, resolved, records, unchanged)
     planned.push(...addonSteps)
-    const fleet = part.nodeArgs.length > 0 ? await this.options.fleet() : undefined
+    const fleet = part.nodeArgs.length > 0 ? await this.fleet() : undefined
     const nodeSteps = await this.planNodeArgs(part, fleet, unchanged)
     planned.push(...nodeSteps.flatMap((group) => group.steps))
     if (planned.length === 0) reporter.say('  nothing to change')
@@ -410,7 +421,7 @@ export class ApplyService {
     const service = this.service()
     for (const addon of await this.enableOrder(resolved)) {
       const at = describeOrigin(addon.desired.at)
-      const id = addon.request.repository ? addonId(addon.request) : addon.request.name
+      const id = targetOf(addon)
       if (addon.pendingRepository !== undefined) {
         steps.push({
           action: 'enable',
@@ -423,14 +434,15 @@ export class ApplyService {
       }
 
       this.listed.set(id, {desired: addon.desired, part})
+      const {imageOverrides, values} = this.inputs(addon.desired, part)
       const preview = await service.enable({
         dryRun: 'plan',
         exact: true,
-        imageOverrides: this.inputs(addon.desired, part).imageOverrides,
+        imageOverrides,
         requests: [addon.request],
         timeoutMs: 0,
         tokens: [],
-        values: this.inputs(addon.desired, part).values,
+        values,
       })
       for (const result of preview.addons) {
         if (steps.some((step) => step.target === result.addon)) continue
@@ -452,7 +464,7 @@ export class ApplyService {
     }
 
     for (const addon of resolved.filter((a) => a.desired.disabled)) {
-      const id = `${addon.request.repository}/${addon.request.name}`
+      const id = targetOf(addon)
       const record = records.find((r) => recordId(r) === id)
       if (!record) {
         unchanged.push(`${id} (disabled)`)
@@ -500,7 +512,7 @@ export class ApplyService {
     const failed = new Set<string>()
     const enableSteps = steps.filter((step) => step.action === 'enable' || step.action === 'reapply')
     for (const addon of await this.enableOrder(resolved)) {
-      const id = `${addon.request.repository}/${addon.request.name}`
+      const id = targetOf(addon)
       const entry = this.catalog.find(addon.request)
       // The addon and its requirements (itself last): enable is called when any of them has a step to make.
       const chain = entry ? (await resolveRequires([entry], this.catalog)).map((a) => addonId(a.entry)) : [id]
@@ -513,16 +525,17 @@ export class ApplyService {
         continue
       }
 
+      const {imageOverrides, values} = this.inputs(addon.desired, part)
       const result = await service
         .enable({
           exact: true,
           forceConflicts: options.forceConflicts,
-          imageOverrides: this.inputs(addon.desired, part).imageOverrides,
+          imageOverrides,
           lock: this.lock,
           requests: [addon.request],
           timeoutMs: options.timeoutMs,
           tokens: [],
-          values: this.inputs(addon.desired, part).values,
+          values,
           wait: options.wait,
         })
         .catch((error: unknown) => {
@@ -630,7 +643,7 @@ export class ApplyService {
   /** One service's flags on every node that differs, all at once; each node restarts the service if it changed. */
   private async applyNodeArgs({nodes, service, steps}: NodeArgsGroup): Promise<void> {
     if (steps.length === 0) return
-    const fleet = await this.options.fleet()
+    const fleet = await this.fleet()
     if (!fleet) {
       for (const step of steps) step.status = 'failed'
       return
