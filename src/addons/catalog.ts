@@ -1,7 +1,7 @@
 import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {UserError} from '../errors.js'
+import {UsageError, UserError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
 import {bundledAddonsDir, userRepositoriesDir} from '../paths.js'
@@ -89,8 +89,11 @@ export class AddonCatalog implements AddonLookup {
       .sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
   }
 
+  /** The addon a `repo/name` names, by its name or one of its aliases. */
   find(ref: AddonRef, arch = this.arch): AddonEntry | undefined {
-    return this.available(arch).find((entry) => entry.name === ref.name && entry.repository === ref.repository)
+    return this.available(arch).find(
+      (entry) => entry.repository === ref.repository && (entry.name === ref.name || entry.aliases?.includes(ref.name)),
+    )
   }
 
   /** Parses addon tokens with MicroK8s's grammar against the available addons. */
@@ -99,10 +102,23 @@ export class AddonCatalog implements AddonLookup {
     const communityNames = new Set(
       (community?.entries ?? []).filter((e) => e.architectures.includes(arch)).map((e) => e.name),
     )
-    const available: AddonRef[] = this.available(arch)
+    const entries = this.available(arch)
+    const available: AddonRef[] = [
+      ...entries,
+      ...entries.flatMap((entry) => (entry.aliases ?? []).map((alias) => ({name: alias, repository: entry.repository}))),
+    ]
     for (const ref of extra)
       if (!available.some((a) => a.name === ref.name && a.repository === ref.repository)) available.push(ref)
-    return parseAddonArgs(tokens, available, communityNames)
+    const parsed = parseAddonArgs(tokens, available, communityNames)
+    // An alias is the addon itself from here on: one record, one result, and naming both is naming it twice.
+    const requests = parsed.requests.map((request) => {
+      const entry = entries.find((e) => e.repository === request.repository && e.aliases?.includes(request.name))
+      return entry ? {...request, name: entry.name} : request
+    })
+    const ids = requests.map((r) => `${r.repository}/${r.name}`)
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i)
+    if (twice) throw new UsageError(`Addon ${twice} is named twice (once by an alias): name each addon once`)
+    return {notices: parsed.notices, requests}
   }
 
   /** An entry for a `repo/name` the grammar produced; MicroK8s's "not found" message when it is not available. */

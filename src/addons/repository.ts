@@ -48,6 +48,7 @@ function entriesOf(source: YamlSource, repository: string): RepositoryIndex {
     description: root.description ?? '',
     dir: '',
     entries: root.addons.map((addon) => ({
+      aliases: addon.aliases as string[] | undefined,
       architectures: addon.supported_architectures as string[],
       checkStatus: addon.check_status as string,
       confinement: addon.confinement as string | undefined,
@@ -65,20 +66,28 @@ export async function loadRepositoryIndex(dir: string, name: string): Promise<Re
   const source = await loadIndexSource(dir, name)
   const problems = await schemaProblems('addons-file', source)
   if (problems.length > 0) throw new ValidationError('Invalid addons.yaml file', problems)
-  const names = (source.data as {'microk8s-addons': {addons: {name: string}[]}})['microk8s-addons'].addons.map((a) => a.name)
-  const duplicates = names.flatMap((name, i) => (names.indexOf(name) === i ? [] : [i]))
+  // An alias is a name too: it may not be another addon's name or alias.
+  const addons = (source.data as {'microk8s-addons': {addons: {aliases?: string[]; name: string}[]}})[
+    'microk8s-addons'
+  ].addons
+  const names = addons.flatMap((addon, i) => [
+    {name: addon.name, path: ['microk8s-addons', 'addons', i, 'name']},
+    ...(addon.aliases ?? []).map((alias, j) => ({name: alias, path: ['microk8s-addons', 'addons', i, 'aliases', j]})),
+  ])
+  const duplicates = names.filter(({name}, i) => names.findIndex((other) => other.name === name) !== i)
   if (duplicates.length > 0) {
     await source.locate()
     throw new ValidationError(
       'Invalid addons.yaml file',
-      duplicates.map((i) => ({
-        field: `microk8s-addons.addons[${i}].name`,
+      duplicates.map(({name, path}) => ({
+        field: path.join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]'),
         file: source.file,
-        line: source.lineOf(['microk8s-addons', 'addons', i, 'name']),
-        message: `"${names[i]}" is listed twice`,
+        line: source.lineOf(path),
+        message: `"${name}" is listed twice`,
       })),
     )
   }
+
   return {...entriesOf(source, name), dir}
 }
 

@@ -1,7 +1,7 @@
 import {KubeError, UserError} from '../errors.js'
 import {parallel} from '../util/async.js'
 import {PHASES, byPhase, isCustomResource, sortForDelete} from './order.js'
-import {type Readiness, WAITED_KINDS, conditionSummary, readinessOf} from './readiness.js'
+import {type Readiness, conditionSummary, isWaited, readinessOf} from './readiness.js'
 import {
   type KubeClient,
   type KubeObject,
@@ -177,6 +177,8 @@ export async function applyObjects(
 export interface PendingObject {
   conditions: string
   event?: string
+  /** Why a workload's pods are not running: ImagePullBackOff, Unschedulable, CrashLoopBackOff, with the message. */
+  pods?: string
   reason: string
   ref: ObjectRef
   state: 'failed' | 'missing' | 'pending'
@@ -221,6 +223,43 @@ async function latestWarnings(client: KubeClient, refs: ObjectRef[]): Promise<Ma
   return warnings
 }
 
+const WORKLOAD_KINDS = new Set(['DaemonSet', 'Deployment', 'Job', 'ReplicaSet', 'StatefulSet'])
+
+/** Why a pod is not running, in the words `kubectl get pods` uses, or undefined when nothing holds it. */
+function podWaitingReason(pod: KubeObject): string | undefined {
+  const status = (pod.status ?? {}) as {
+    conditions?: {message?: string; reason?: string; status: string; type: string}[]
+    containerStatuses?: {state?: {waiting?: {message?: string; reason?: string}}}[]
+    initContainerStatuses?: {state?: {waiting?: {message?: string; reason?: string}}}[]
+  }
+  const unscheduled = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')
+  if (unscheduled) return `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}`
+  const waiting = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]
+    .map((c) => c.state?.waiting)
+    .find((w) => w?.reason && w.reason !== 'ContainerCreating' && w.reason !== 'PodInitializing')
+  return waiting ? `${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}` : undefined
+}
+
+/** For each pending workload, the waiting reasons of its pods (named `<workload>-…`), one LIST per namespace. */
+async function podReasons(client: KubeClient, refs: ObjectRef[]): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>()
+  const workloads = refs.filter((ref) => WORKLOAD_KINDS.has(ref.kind) && ref.namespace)
+  for (const namespace of new Set(workloads.map((ref) => ref.namespace!))) {
+    const pods = await client.list('v1', 'Pod', {namespace}).catch(() => [])
+    for (const ref of workloads.filter((w) => w.namespace === namespace)) {
+      const found = pods
+        .filter((pod) => pod.metadata.name.startsWith(`${ref.name}-`))
+        .flatMap((pod) => {
+          const reason = podWaitingReason(pod)
+          return reason ? [`${pod.metadata.name}: ${reason}`] : []
+        })
+      if (found.length > 0) reasons.set(refKey(ref), found.slice(0, 3).join('; '))
+    }
+  }
+
+  return reasons
+}
+
 /**
  * Lists each waited kind once per poll (not one GET per object) until every object is ready, one fails, or the
  * timeout passes; then names every object still pending, with its conditions and latest warning event.
@@ -230,7 +269,7 @@ export async function waitReady(
   refs: ObjectRef[],
   options: {labelSelector?: string; progress?: WaitProgress; timeoutMs: number},
 ): Promise<void> {
-  const waited = refs.filter((ref) => WAITED_KINDS.includes(ref.kind))
+  const waited = refs.filter((ref) => isWaited(ref))
   if (waited.length === 0) return
   const deadline = Date.now() + options.timeoutMs
   let states = new Map<string, {object?: KubeObject; readiness: Readiness}>()
@@ -246,13 +285,14 @@ export async function waitReady(
   {
     if (notReady.length === 0) return
     {
-      const warnings = await latestWarnings(client, notReady)
+      const [warnings, pods] = await Promise.all([latestWarnings(client, notReady), podReasons(client, notReady)])
       const pending = notReady.map((ref): PendingObject => {
         const state = states.get(refKey(ref))
         const readiness = state?.readiness
         return {
           conditions: state?.object ? conditionSummary(state.object) : '',
           event: warnings.get(`${ref.kind}|${ref.namespace ?? ''}|${ref.name}`),
+          pods: pods.get(refKey(ref)),
           reason: readiness && readiness.state !== 'ready' ? readiness.reason : 'not found',
           ref,
           state: !state?.object ? 'missing' : readiness?.state === 'failed' ? 'failed' : 'pending',
@@ -260,7 +300,7 @@ export async function waitReady(
       })
       const lines = pending.map(
         (p) =>
-          `  ${describeRef(p.ref)}: ${p.reason}${p.conditions ? `; conditions: ${p.conditions}` : ''}${p.event ? `; last warning: ${p.event}` : ''}`,
+          `  ${describeRef(p.ref)}: ${p.reason}${p.pods ? `; pods: ${p.pods}` : ''}${p.conditions ? `; conditions: ${p.conditions}` : ''}${p.event ? `; last warning: ${p.event}` : ''}`,
       )
       const headline =
         failed.length > 0

@@ -1,8 +1,12 @@
-import type {KubeObject} from './types.js'
+import {isCustomResource} from './order.js'
+import type {KubeObject, ObjectRef} from './types.js'
 
 export type Readiness = {reason: string; state: 'failed' | 'pending'} | {state: 'ready'}
 
-/** The kinds mk8s waits for; every other kind is ready once the server accepted it. */
+/**
+ * The built-in kinds mk8s waits for; custom resources are waited for too (their conditions decide, see below). Every
+ * other kind is ready once the server accepted it. Service is here for type LoadBalancer; any other Service is ready.
+ */
 export const WAITED_KINDS = [
   'APIService',
   'CustomResourceDefinition',
@@ -10,8 +14,12 @@ export const WAITED_KINDS = [
   'Deployment',
   'Job',
   'PersistentVolumeClaim',
+  'Service',
   'StatefulSet',
 ]
+
+export const isWaited = (ref: Pick<ObjectRef, 'apiVersion' | 'kind'>): boolean =>
+  WAITED_KINDS.includes(ref.kind) || isCustomResource(ref)
 
 interface Condition {
   message?: string
@@ -31,10 +39,34 @@ function observed(object: KubeObject): boolean {
   return status.observedGeneration !== undefined && status.observedGeneration >= (object.metadata.generation ?? 0)
 }
 
-/** Per-kind readiness, after kapp's and kubectl rollout status's rules. */
+/**
+ * The rules every kind follows (kstatus's): a controller that has not observed the latest generation is not done;
+ * `Stalled=True` is a failure; `Reconciling=True` and a `Ready` condition that is not True are pending.
+ */
+function genericReadiness(object: KubeObject): Readiness | undefined {
+  const status = (object.status ?? {}) as {observedGeneration?: number}
+  if (status.observedGeneration !== undefined && status.observedGeneration < (object.metadata.generation ?? 0)) {
+    return pending('waiting for the controller to observe the new generation')
+  }
+
+  const stalled = condition(object, 'Stalled')
+  if (stalled?.status === 'True') return {reason: stalled.message ?? stalled.reason ?? 'stalled', state: 'failed'}
+  const reconciling = condition(object, 'Reconciling')
+  if (reconciling?.status === 'True') return pending(reconciling.message ?? reconciling.reason ?? 'reconciling')
+  const readyCondition = condition(object, 'Ready')
+  if (readyCondition && readyCondition.status !== 'True') {
+    return pending(readyCondition.message ?? readyCondition.reason ?? `Ready=${readyCondition.status}`)
+  }
+
+  return undefined
+}
+
+/** Per-kind readiness, after kstatus's, kapp's and kubectl rollout status's rules. */
 export function readinessOf(object: KubeObject): Readiness {
   const status = (object.status ?? {}) as Record<string, unknown>
   const spec = (object.spec ?? {}) as Record<string, unknown>
+  const generic = genericReadiness(object)
+  if (generic) return generic
   switch (object.kind) {
     case 'APIService': {
       const available = condition(object, 'Available')
@@ -80,12 +112,21 @@ export function readinessOf(object: KubeObject): Readiness {
       return status.phase === 'Bound' ? ready : pending(`phase ${String(status.phase ?? 'Pending')}`)
     }
 
+    case 'Service': {
+      if (spec.type !== 'LoadBalancer') return ready
+      const ingress = (status.loadBalancer as {ingress?: unknown[]} | undefined)?.ingress ?? []
+      return ingress.length > 0 ? ready : pending('waiting for a load balancer address (status.loadBalancer.ingress)')
+    }
+
     case 'StatefulSet': {
       if (!observed(object)) return pending('waiting for the controller to observe the new generation')
       const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1
       const readyReplicas = num(status.readyReplicas)
-      if ((spec.updateStrategy as {type?: string})?.type !== 'OnDelete' && num(status.updatedReplicas) < replicas) {
-        return pending(`${num(status.updatedReplicas)} of ${replicas} replicas updated`)
+      if ((spec.updateStrategy as {type?: string})?.type !== 'OnDelete') {
+        if (num(status.updatedReplicas) < replicas)
+          return pending(`${num(status.updatedReplicas)} of ${replicas} replicas updated`)
+        if (status.updateRevision && status.currentRevision !== status.updateRevision)
+          return pending(`rolling out revision ${String(status.updateRevision)}`)
       }
 
       return readyReplicas < replicas ? pending(`${readyReplicas} of ${replicas} replicas ready`) : ready

@@ -2,6 +2,8 @@ import type {OptionSpec} from './option-types.js'
 
 /** One entry of a repository's addons.yaml, in MicroK8s terms. */
 export interface AddonEntry {
+  /** Other names the addon answers to (`storage` for hostpath-storage): one addon, one record, one status entry. */
+  aliases?: string[]
   architectures: string[]
   checkStatus: string
   confinement?: string

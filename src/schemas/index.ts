@@ -11,6 +11,8 @@ export const addonsFileSchema = {
         addons: {
           items: {
             properties: {
+              // mk8s's own field: other names of the same addon. MicroK8s ignores fields it does not know.
+              aliases: {items: {maxLength: 63, pattern: NAME_PATTERN.source, type: 'string'}, type: 'array'},
               check_status: {type: 'string'},
               confinement: {type: 'string'},
               description: {type: 'string'},

@@ -11,6 +11,8 @@ import type {AddonCatalog} from '../addons/catalog.js'
 export type Health = 'degraded' | 'progressing' | 'ready'
 
 export interface AddonState {
+  /** Other names of the addon (`storage`): shown once, under its own name. */
+  aliases?: string[]
   description: string
   health?: Health
   /** Why an enabled addon is not ready: missing or unready members. */
@@ -96,6 +98,7 @@ export async function clusterStatus(options: {
     const record = byId.get(id)
     const name = 'name' in entry ? entry.name : entry.addon
     const base = {
+      ...('aliases' in entry && entry.aliases?.length ? {aliases: entry.aliases} : {}),
       description: 'description' in entry ? entry.description : '',
       name,
       repository: entry.repository,

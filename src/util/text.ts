@@ -19,9 +19,13 @@ export function splitAddonRef(ref: string): {name: string; repository?: string} 
 }
 
 /** True when `candidate` is the addon `ref` names, by `name` or by `repo/name`. */
-export function matchesAddonRef(candidate: {name: string; repository: string}, ref: string): boolean {
+export function matchesAddonRef(
+  candidate: {aliases?: string[]; name: string; repository: string},
+  ref: string,
+): boolean {
   const {name, repository} = splitAddonRef(ref)
-  return candidate.name === name && (repository === undefined || candidate.repository === repository)
+  const named = candidate.name === name || (candidate.aliases?.includes(name) ?? false)
+  return named && (repository === undefined || candidate.repository === repository)
 }
 
 export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`

@@ -191,6 +191,79 @@ describe('readiness', () => {
     expect(readinessOf(obj('ConfigMap', 'c')).state).toBe('ready')
   })
 
+  it('follows kstatus on any kind: observed generation, Stalled, Reconciling, Ready', () => {
+    const custom = (status: Record<string, unknown>, generation = 1): KubeObject => ({
+      apiVersion: 'example.io/v1',
+      kind: 'Widget',
+      metadata: {generation, name: 'w', namespace: 'x'},
+      status,
+    })
+    expect(readinessOf(custom({observedGeneration: 1}, 2)).state).toBe('pending')
+    expect(readinessOf(custom({conditions: [{message: 'bad spec', status: 'True', type: 'Stalled'}]}))).toEqual({
+      reason: 'bad spec',
+      state: 'failed',
+    })
+    expect(readinessOf(custom({conditions: [{reason: 'Progressing', status: 'True', type: 'Reconciling'}]}))).toEqual(
+      {reason: 'Progressing', state: 'pending'},
+    )
+    expect(readinessOf(custom({conditions: [{message: 'issuing', status: 'False', type: 'Ready'}]}))).toEqual({
+      reason: 'issuing',
+      state: 'pending',
+    })
+    expect(readinessOf(custom({conditions: [{status: 'True', type: 'Ready'}], observedGeneration: 1})).state).toBe(
+      'ready',
+    )
+    // No status at all: nothing says it is not done (kstatus's Current).
+    expect(readinessOf(custom({})).state).toBe('ready')
+  })
+
+  it('waits for a StatefulSet revision and a LoadBalancer address', () => {
+    const sts = {
+      ...obj('StatefulSet', 's'),
+      metadata: {generation: 1, name: 's'},
+      spec: {replicas: 1},
+      status: {currentRevision: 's-1', observedGeneration: 1, readyReplicas: 1, updateRevision: 's-2', updatedReplicas: 1},
+    }
+    expect(readinessOf(sts)).toEqual({reason: 'rolling out revision s-2', state: 'pending'})
+    expect(readinessOf({...sts, status: {...sts.status, currentRevision: 's-2'}}).state).toBe('ready')
+    const lb = {...obj('Service', 'web'), spec: {type: 'LoadBalancer'}, status: {loadBalancer: {}}}
+    expect(readinessOf(lb).state).toBe('pending')
+    expect(readinessOf({...lb, status: {loadBalancer: {ingress: [{ip: '10.0.0.5'}]}}}).state).toBe('ready')
+    expect(readinessOf({...obj('Service', 'web'), spec: {type: 'ClusterIP'}}).state).toBe('ready')
+  })
+
+  it("names a pending workload's pods and why they wait", async () => {
+    const client = new FakeKubeClient()
+    await applyObjects(client, [obj('Deployment', 'web', {spec: {replicas: 1}})], {timeoutMs: 1000})
+    const pod = (name: string, status: Record<string, unknown>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {name, namespace: 'x'},
+      spec: {containers: [{image: 'web:1', name: 'web'}]},
+      status,
+    })
+    await applyObjects(
+      client,
+      [
+        pod('web-5d8f-abcde', {
+          containerStatuses: [{state: {waiting: {message: 'pull access denied', reason: 'ImagePullBackOff'}}}],
+        }),
+        pod('web-5d8f-fghij', {
+          conditions: [{message: '0/3 nodes are available', reason: 'Unschedulable', status: 'False', type: 'PodScheduled'}],
+        }),
+        pod('other-1', {containerStatuses: [{state: {waiting: {reason: 'CrashLoopBackOff'}}}]}),
+      ],
+      {timeoutMs: 1000},
+    )
+    const error = (await waitReady(client, [{apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'x'}], {
+      timeoutMs: 50,
+    }).catch((e: unknown) => e)) as NotReadyError
+    expect(error.pending[0].pods).toBe(
+      'web-5d8f-abcde: ImagePullBackOff (pull access denied); web-5d8f-fghij: Unschedulable (0/3 nodes are available)',
+    )
+    expect(error.message).toContain('; pods: web-5d8f-abcde: ImagePullBackOff (pull access denied)')
+  })
+
   it('names every pending object with its conditions when the timeout passes', async () => {
     const client = new FakeKubeClient()
     await applyObjects(client, [obj('Deployment', 'stuck', {spec: {replicas: 1}})], {timeoutMs: 1000})
