@@ -45,6 +45,17 @@ export const changeFlags = {
   }),
 }
 
+/** How far enable waits; `full` is the only way to wait for what fake or absent pods cannot serve. */
+export const waitFlags = {
+  wait: Flags.string({
+    default: 'ready',
+    description:
+      "ready: wait for the addon's objects, and for its own pods where an APIService is served by them; full: also wait until those APIServices answer",
+    exclusive: ['no-wait'],
+    options: ['ready', 'full'],
+  }),
+}
+
 /** `90s`, `5m`, `1h` or plain seconds, in milliseconds. */
 export function parseDuration(value: string, flag = '--timeout'): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())

@@ -10,14 +10,13 @@ import type {AddonRecord} from '../records/applyset.js'
 import {checkKubernetesVersion} from './graph.js'
 import {resolveOptions} from './options.js'
 import type {AddonCatalog} from './catalog.js'
+import {type ClusterFacts, OFFLINE_FACTS} from './facts.js'
 
 /** The Kubernetes version offline rendering assumes when none is given. */
 export const DEFAULT_KUBE_VERSION = '1.34.0'
 
-export interface ClusterFacts {
-  arch: string
-  version: string
-}
+/** The cluster as rendering sees it: version and architecture, and any facts read for the addon (facts.ts). */
+export type ClusterInput = Partial<ClusterFacts> & {arch: string; version: string}
 
 export interface AddonPlan {
   addon: DeclarativeAddon
@@ -61,8 +60,9 @@ export function inputsOverRecord(
 export async function planAddon(
   addon: DeclarativeAddon,
   inputs: PlanInputs,
-  cluster: ClusterFacts,
+  input: ClusterInput,
 ): Promise<AddonPlan> {
+  const cluster: ClusterFacts = {...OFFLINE_FACTS, ...input}
   checkKubernetesVersion(addon, cluster.version)
   const options = resolveOptions(addon, {
     args: inputs.args,

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {agentFlags, changeFlags, clusterFlags, parseDuration} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, parseDuration, waitFlags} from '../flags.js'
 import type {ApplyResult} from '../services/apply.js'
 
 export default class Apply extends BaseCommand {
@@ -37,6 +37,7 @@ failed (the others are still applied and reported), 2 an invalid file (nothing a
     prune: Flags.boolean({description: 'also disable enabled addons that no file lists and no listed addon requires'}),
     strict: Flags.boolean({description: 'refuse launch-configuration fields only a MicroK8s node can apply to itself'}),
     timeout: changeFlags.timeout,
+    ...waitFlags,
   }
 
   public async run(): Promise<ApplyResult> {
@@ -70,6 +71,7 @@ failed (the others are still applied and reported), 2 an invalid file (nothing a
         strict: flags.strict,
         timeoutMs,
         wait: !flags['no-wait'],
+        waitServed: flags.wait === 'full',
       })
       if (!this.jsonEnabled()) output.printApplyResult(result, flags.filename, (line) => this.log(line))
       const failure = output.applyFailure(result)

@@ -80,12 +80,14 @@ kubectl diff does. (-f names apply files here, as in kubectl diff; options files
         return result
       }
 
-      const [{diffAddon}, {parseImageFlags}] = await Promise.all([
+      const [{diffAddon}, {parseImageFlags}, {fleetOf}] = await Promise.all([
         import('../services/diff.js'),
         import('../render/images.js'),
+        import('../services/session.js'),
       ])
       const {notices, ...result} = await diffAddon({
         ...session,
+        fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
         imageOverrides: parseImageFlags(flags.image, flags['registry-mirror']),
         set: flags.set,
         tokens: argv as string[],

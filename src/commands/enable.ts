@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {agentFlags, changeFlags, clusterFlags, parseDuration, renderFlags} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, parseDuration, renderFlags, waitFlags} from '../flags.js'
 import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Enable extends BaseCommand {
@@ -23,9 +23,10 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     '<%= config.bin %> <%= command.id %> core/dns --set clusterDomain=example.local --timeout 2m',
     '<%= config.bin %> <%= command.id %> dns --registry-mirror docker.io=mirror.local:5000 --json',
     '<%= config.bin %> <%= command.id %> dns --dry-run client',
+    '<%= config.bin %> <%= command.id %> metrics-server --wait=full',
   ]
 
-  static override flags = {...clusterFlags, ...changeFlags, ...agentFlags, ...renderFlags}
+  static override flags = {...clusterFlags, ...changeFlags, ...waitFlags, ...agentFlags, ...renderFlags}
 
   static override strict = false
 
@@ -56,6 +57,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
         tokens: argv as string[],
         valuesFiles: flags.values,
         wait: !flags['no-wait'],
+        waitServed: flags.wait === 'full',
       })
       if (!this.jsonEnabled()) output.printChangeResult(result, (line) => this.log(line))
       const failure = output.changeFailure(result)

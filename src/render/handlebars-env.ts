@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars'
+import ipaddr from 'ipaddr.js'
 import {readFileSync, readdirSync} from 'node:fs'
 import {basename, join} from 'node:path'
 import semver from 'semver'
@@ -26,6 +27,21 @@ function compare(check: (a: number) => boolean) {
   }
 }
 
+function addToAddress(address: string, n: number): string {
+  if (!ipaddr.isValid(address) || !Number.isSafeInteger(n) || n < 0)
+    throw new Error(`ipAdd: cannot add ${n} to "${address}"`)
+  const bytes = ipaddr.parse(address).toByteArray()
+  let carry = BigInt(n)
+  for (let i = bytes.length - 1; i >= 0 && carry > 0n; i--) {
+    const sum = BigInt(bytes[i]) + carry
+    bytes[i] = Number(sum % 256n)
+    carry = sum / 256n
+  }
+
+  if (carry > 0n) throw new Error(`ipAdd: ${address} + ${n} is beyond the last address`)
+  return ipaddr.fromByteArray(bytes).toString()
+}
+
 let environment: typeof Handlebars | undefined
 
 /** One Handlebars environment with mk8s's helpers and the shared partials from templates/partials. */
@@ -40,6 +56,8 @@ export function handlebars(): typeof Handlebars {
   })
   hb.registerHelper({
     and: (...values: unknown[]) => args(values).every(Boolean),
+    // `ipAdd cluster.kubernetesServiceIp 9`: an address n after another, in the same family (the tenth of a range).
+    ipAdd: (address: unknown, n: unknown) => addToAddress(String(address), Number(n)),
     b64enc: (value: unknown) => Buffer.from(String(value ?? '')).toString('base64'),
     default: (value: unknown, fallback: unknown) =>
       value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)

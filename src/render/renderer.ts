@@ -4,6 +4,7 @@ import {readContained} from '../host/fs.js'
 
 import {type Problem, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
+import type {ClusterFacts} from '../addons/facts.js'
 import type {KubeObject} from '../kube/types.js'
 import type {OptionValue} from '../models/option-types.js'
 import {loadYamlLibrary, parseYamlDocuments, yamlProblem} from '../models/yaml-source.js'
@@ -20,7 +21,7 @@ export interface RenderedObject {
 }
 
 export interface RenderContext {
-  cluster: {arch: string; version: string}
+  cluster: ClusterFacts
   images: Record<string, string>
   options: Record<string, OptionValue>
 }

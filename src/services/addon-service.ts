@@ -1,3 +1,4 @@
+import {FactReader} from '../addons/facts.js'
 import {resolveRequires} from '../addons/graph.js'
 import type {AddonRequest} from '../addons/grammar.js'
 import {readValuesFiles} from '../addons/options.js'
@@ -56,6 +57,11 @@ export interface ChangeOptions {
   tokens: string[]
   requests?: AddonRequest[]
   wait?: boolean
+  /**
+   * Also wait until APIServices served by the addon's own pods answer. Without it their pods are waited for instead:
+   * a cluster whose pods cannot serve (fake nodes, no network yet) still finishes the enable, and says so.
+   */
+  waitServed?: boolean
 }
 
 export interface EnableOptions extends ChangeOptions {
@@ -77,6 +83,8 @@ export interface AddonServiceOptions {
   cluster: {arch: string; version: string}
   /** The nodes' agents, asked for only when an addon changes node arguments; undefined: no agent token configured. */
   fleet?: () => Promise<NodeFleet | undefined>
+  /** Shared by services of one run (apply -f), so that each fact is read once. */
+  facts?: FactReader
   reporter?: Reporter
 }
 
@@ -118,6 +126,7 @@ export class AddonService {
   private readonly reporter: Reporter
   private readonly fleetProvider: () => Promise<NodeFleet | undefined>
   private fleetPromise?: Promise<NodeFleet | undefined>
+  private readonly facts: FactReader
 
   constructor(options: AddonServiceOptions) {
     this.catalog = options.catalog
@@ -125,6 +134,7 @@ export class AddonService {
     this.cluster = options.cluster
     this.reporter = options.reporter ?? silentReporter
     this.fleetProvider = options.fleet ?? (async () => undefined)
+    this.facts = options.facts ?? new FactReader(this.client, () => this.fleet())
   }
 
   /** The fleet, found once and only when a change needs it. */
@@ -332,7 +342,9 @@ export class AddonService {
     const given = {args: request?.args, imageOverrides, set: request ? options.set : undefined, values}
     // A dependency apply -f does not list keeps what it was enabled with; a listed addon is exactly what the file says.
     const inputs = options.exact && request ? given : inputsOverRecord(record, given)
-    const plan = await planAddon(addon, inputs, this.cluster)
+    // A client-side dry run asks the cluster nothing: it renders with the facts of a default MicroK8s node.
+    const cluster = options.dryRun === 'client' ? this.cluster : await this.facts.facts(addon, this.cluster)
+    const plan = await planAddon(addon, inputs, cluster)
     const setId = addonSetId(addon.entry)
     const objects = plan.objects.map(({object}) => withMembership(object, setId))
     const refs = objects.map(refOf)
@@ -384,9 +396,16 @@ export class AddonService {
       result.lap('apply')
       if (options.wait !== false) {
         const targets = plan.readyTargets
-        const waited = targets
-          ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref)))
-          : plan.refs
+        const served = options.waitServed ? [] : servedByOwnPods(plan.objects)
+        for (const {ref, service} of served) {
+          this.reporter.notice(
+            `Not waiting for ${describeRef(ref)} to answer: it is served by the addon's own pods (Service ${service}), which are waited for instead; --wait=full waits for it too`,
+          )
+        }
+        const skipped = new Set(served.map(({ref}) => refKey(ref)))
+        const waited = (
+          targets ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref))) : plan.refs
+        ).filter((ref) => !skipped.has(refKey(ref)))
         await waitReady(this.client, waited, {
           labelSelector: `${PART_OF}=${plan.setId}`,
           progress: {
@@ -572,6 +591,23 @@ function describeChanges(record: AddonRecord | undefined, desired: AddonRecord, 
   }
 
   return changes.length > 0 ? changes : ['objects or node arguments differ from the record']
+}
+
+/**
+ * APIServices whose Service is one of the addon's own objects: they answer only once the addon's pods serve, which
+ * pods that cannot run (fake nodes) never do. The rule: enable waits for those pods (the workloads it waits for
+ * anyway), names what it did not wait for, and `--wait=full` waits for the APIService too.
+ */
+export function servedByOwnPods(objects: KubeObject[]): {ref: ObjectRef; service: string}[] {
+  const services = new Set(
+    objects.filter((o) => o.kind === 'Service').map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+  )
+  return objects.flatMap((object) => {
+    if (object.kind !== 'APIService') return []
+    const service = (object.spec as {service?: {name?: string; namespace?: string}} | undefined)?.service
+    const key = `${service?.namespace ?? ''}/${service?.name ?? ''}`
+    return service && services.has(key) ? [{ref: refOf(object), service: key}] : []
+  })
 }
 
 /** Members of the record that the new plan no longer renders: pruned once the new ones are ready. */

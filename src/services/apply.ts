@@ -13,6 +13,7 @@ import {EXIT, type Problem, UserError, ValidationError} from '../errors.js'
 import type {KubeClient, ObjectRef} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
 import type {NodeTarget} from '../nodes/agent-client.js'
+import {FactReader} from '../addons/facts.js'
 import {type NodeFleet, configureBody, fanOut} from '../nodes/fleet.js'
 import {type AddonRecord, listRecords, recordId} from '../records/applyset.js'
 import {ChangeLock} from '../records/lock.js'
@@ -76,6 +77,8 @@ export interface ApplyOptions {
   strict?: boolean
   timeoutMs: number
   wait?: boolean
+  /** Also wait until APIServices served by an addon's own pods answer (`--wait=full`). */
+  waitServed?: boolean
 }
 
 export interface ApplyServiceOptions {
@@ -129,8 +132,11 @@ export class ApplyService {
   private lock!: ChangeLock
 
   private fleetPromise?: Promise<NodeFleet | undefined>
+  private readonly facts: FactReader
 
-  constructor(private readonly options: ApplyServiceOptions) {}
+  constructor(private readonly options: ApplyServiceOptions) {
+    this.facts = new FactReader(options.client, () => this.fleet())
+  }
 
   /** The nodes, found once for the whole run (the addon services of every part share it), and only if needed. */
   private fleet(): Promise<NodeFleet | undefined> {
@@ -213,7 +219,8 @@ export class ApplyService {
           ? this.inputs(listed.desired, listed.part)
           : inputsOverRecord(record, {imageOverrides: {registryMirrors: parts[0].registryMirrors}})
         const {diffObjects} = await import('./diff.js')
-        diffs.push({...(await diffObjects(this.options.client, addon, inputs, this.options.cluster, record)), step})
+        const facts = await this.facts.facts(addon, this.options.cluster)
+        diffs.push({...(await diffObjects(this.options.client, addon, inputs, facts, record)), step})
       } else diffs.push({changes: [], step})
     }
 
@@ -305,6 +312,7 @@ export class ApplyService {
       catalog: this.catalog,
       client: this.options.client,
       cluster: this.options.cluster,
+      facts: this.facts,
       fleet: () => this.fleet(),
       reporter: this.options.reporter,
     })
@@ -537,6 +545,7 @@ export class ApplyService {
           tokens: [],
           values,
           wait: options.wait,
+          waitServed: options.waitServed,
         })
         .catch((error: unknown) => {
           // The lock not taken, the server gone: this step fails, the rest are still tried and reported.

@@ -8,7 +8,9 @@ import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {dumpYaml} from '../models/yaml-source.js'
 import type {ImageOverrides} from '../render/images.js'
 import {readValuesFiles} from '../addons/options.js'
-import {type PlanInputs, declarativeAddon, inputsOverRecord, planAddon} from '../addons/plan.js'
+import {FactReader} from '../addons/facts.js'
+import {type ClusterInput, type PlanInputs, declarativeAddon, inputsOverRecord, planAddon} from '../addons/plan.js'
+import type {NodeFleet} from '../nodes/fleet.js'
 import {type AddonRecord, addonSetId, readRecord, withMembership} from '../records/applyset.js'
 import type {AddonCatalog} from '../addons/catalog.js'
 
@@ -44,6 +46,8 @@ export async function diffAddon(options: {
   catalog: AddonCatalog
   client: KubeClient
   cluster: {arch: string; version: string}
+  /** The nodes' agents, for facts an addon reads from them (dns: the kubelet's --resolv-conf). */
+  fleet?: () => Promise<NodeFleet | undefined>
   imageOverrides?: ImageOverrides
   set?: string[]
   tokens: string[]
@@ -61,7 +65,8 @@ export async function diffAddon(options: {
     set: options.set,
     values,
   })
-  const {changes, unchanged} = await diffObjects(client, addon, inputs, cluster, record)
+  const facts = await new FactReader(client, options.fleet ?? (async () => undefined)).facts(addon, cluster)
+  const {changes, unchanged} = await diffObjects(client, addon, inputs, facts, record)
   return {addon: addonId(addon.entry), changes, notices: [...catalog.warnings, ...notices], unchanged}
 }
 
@@ -70,7 +75,7 @@ export async function diffObjects(
   client: KubeClient,
   addon: DeclarativeAddon,
   inputs: PlanInputs,
-  cluster: {arch: string; version: string},
+  cluster: ClusterInput,
   record: AddonRecord | undefined,
 ): Promise<{changes: ObjectDiff[]; unchanged: number}> {
   const plan = await planAddon(addon, inputs, cluster)

@@ -80,9 +80,8 @@ describe('mk8s CLI', () => {
     expect(code).toBe(0)
     expect(stdout).toContain('core/dns 1.14.3: CoreDNS')
     expect(stdout).toContain('Usage: dns:<nameservers>:<service-ip>:<cluster-domain>')
-    expect(stdout).toContain(
-      '--service-ip <ip>  cluster IP of the kube-dns Service (must be inside the service CIDR) (default: 10.152.183.10)',
-    )
+    expect(stdout).toContain('--service-ip <ip>  cluster IP of the kube-dns Service. Default: the tenth address')
+    expect(stdout).toContain('--cluster-domain <dnsName>  cluster domain served by CoreDNS (default: cluster.local)')
   })
 
   it('gives MicroK8s usage errors: no addon is exit 2', async () => {
