@@ -17,6 +17,8 @@ export interface ClusterFacts {
   kubeletResolvConf: string
   /** The ClusterIP of `default/kubernetes`: the first address of the API server's service range. */
   kubernetesServiceIp: string
+  /** The nodes' names, for objects made once per node (disable's clean-up Jobs). */
+  nodeNames: string[]
   version: string
 }
 
@@ -26,6 +28,7 @@ export type FactName = Exclude<keyof ClusterFacts, 'arch' | 'version'>
 export const OFFLINE_FACTS: Omit<ClusterFacts, 'arch' | 'version'> = {
   kubeletResolvConf: '',
   kubernetesServiceIp: '10.152.183.1',
+  nodeNames: [],
 }
 
 const FACT_NAMES = Object.keys(OFFLINE_FACTS) as FactName[]
@@ -40,7 +43,7 @@ export async function factsUsed(addon: DeclarativeAddon): Promise<Set<FactName>>
 
 /** Reads facts from a cluster, once each per instance. */
 export class FactReader {
-  private readonly read = new Map<FactName, Promise<string>>()
+  private readonly read = new Map<FactName, Promise<ClusterFacts[FactName]>>()
 
   constructor(
     private readonly client: KubeClient,
@@ -56,14 +59,18 @@ export class FactReader {
         this.read.set(name, value)
       }
 
-      facts[name] = await value
+      Object.assign(facts, {[name]: await value})
     }
 
     return facts
   }
 
-  private async readFact(name: FactName): Promise<string> {
+  private async readFact(name: FactName): Promise<ClusterFacts[FactName]> {
     switch (name) {
+      case 'nodeNames': {
+        return (await this.client.list('v1', 'Node')).map((node) => node.metadata.name).sort()
+      }
+
       case 'kubeletResolvConf': {
         const fleet = await this.fleet()
         if (!fleet || fleet.nodes.length === 0) return ''

@@ -26,9 +26,12 @@ function findOption(options: Record<string, OptionSpec>, key: string): [string, 
  * Resolves an addon's options: defaults, then values files, then the grammar's arguments, then --set.
  * Every value is converted to its declared type; errors say which option, what was wrong and where it came from.
  */
-export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): Record<string, OptionValue> {
+export function resolveOptions(
+  addon: DeclarativeAddon,
+  inputs: OptionInputs,
+  specs: Record<string, OptionSpec> = addon.definition.options ?? {},
+): Record<string, OptionValue> {
   const id = addonId(addon.entry)
-  const specs = addon.definition.options ?? {}
   const raw = new Map<string, {from: string; value: unknown}>()
   const unknown = (key: string, from: string): never => {
     const names = Object.keys(specs).map(kebabCase)
@@ -79,6 +82,13 @@ export function resolveOptions(addon: DeclarativeAddon, inputs: OptionInputs): R
     const eq = token.indexOf('=')
     if (eq > 0 && findOption(specs, token.slice(0, eq))) {
       put(token.slice(0, eq), token.slice(eq + 1), token)
+      continue
+    }
+
+    // A boolean option named as a word sets it (`hostpath-storage:destroy-storage`), as MicroK8s hooks read such words.
+    const word = findOption(specs, token)
+    if (word?.[1].type === 'boolean') {
+      put(word[0], true, token)
       continue
     }
 

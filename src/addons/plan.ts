@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 
 import {UserError, ValidationError} from '../errors.js'
-import {type DeclarativeAddon, type ReadyTarget, addonId} from '../models/addon.js'
+import {type DeclarativeAddon, type ReadyTarget, addonId, disableTemplates} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
 import {type RenderedNodeArgs, type RenderedObject, renderAddon, renderNodeArgs} from '../render/renderer.js'
@@ -89,6 +89,32 @@ export async function planAddon(
   }
 
   return {addon, images, nodeArgs, objects, options, readyTargets}
+}
+
+export interface CleanupPlan {
+  objects: RenderedObject[]
+  options: Record<string, OptionValue>
+}
+
+/**
+ * What disable runs after the addon's objects are gone (addon.yaml `disable`): its templates rendered with the options
+ * the addon was enabled with and the disable options given now. No templates, or none rendering an object: nothing.
+ */
+export async function planCleanup(
+  addon: DeclarativeAddon,
+  inputs: {args?: string[]; enabled?: {images?: Record<string, string>; options?: Record<string, unknown>}},
+  input: ClusterInput,
+): Promise<CleanupPlan> {
+  const disableOptions = resolveOptions(addon, {args: inputs.args}, addon.definition.disable?.options ?? {})
+  if (!addon.definition.disable) return {objects: [], options: disableOptions}
+  const cluster: ClusterFacts = {...OFFLINE_FACTS, ...input}
+  const options = {...resolveOptions(addon, {previous: inputs.enabled?.options}), ...disableOptions}
+  const images = {
+    ...resolveImages(addonId(addon.entry), addon.definition.images ?? {}, {}),
+    ...inputs.enabled?.images,
+  }
+  const objects = await renderAddon(disableTemplates(addon), {cluster, images, options})
+  return {objects, options}
 }
 
 export function matchesTarget(

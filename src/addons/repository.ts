@@ -6,7 +6,14 @@ import semver from 'semver'
 import {type Problem, UserError, ValidationError} from '../errors.js'
 import {containmentProblem, pathExists, readContained, treeContainmentProblems} from '../host/fs.js'
 import {WAITED_KINDS} from '../kube/readiness.js'
-import {type Addon, type AddonDefinition, type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
+import {
+  type Addon,
+  type AddonDefinition,
+  type AddonEntry,
+  type DeclarativeAddon,
+  addonId,
+  disableTemplates,
+} from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
 import {isImageReference} from '../render/images.js'
@@ -144,28 +151,39 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
     if (!isImageReference(image)) at(['images', key], `images.${key}`, `"${image.slice(0, 120)}" is not an image reference`)
   }
 
-  const positions = new Map<number, string>()
-  for (const [name, spec] of Object.entries(definition.options ?? {})) {
-    const path = ['options', name]
-    if (OBJECT_BUILT_INS.includes(name)) {
-      at(path, `options.${name}`, `"${name}" is the name of a member of every JavaScript object; choose another name`)
-    }
+  for (const [prefix, specs] of [
+    [['options'], definition.options],
+    [['disable', 'options'], definition.disable?.options],
+  ] as const) {
+    const positions = new Map<number, string>()
+    for (const [name, spec] of Object.entries(specs ?? {})) {
+      const path = [...prefix, name]
+      const field = path.join('.')
+      if (OBJECT_BUILT_INS.includes(name)) {
+        at(path, field, `"${name}" is the name of a member of every JavaScript object; choose another name`)
+      }
 
-    if (spec.type === 'enum' && !spec.values)
-      at([...path, 'type'], `options.${name}.values`, 'is required for enum options')
-    if (spec.items && spec.type !== 'list')
-      at([...path, 'items'], `options.${name}.items`, 'is only allowed for list options')
-    if (spec.position !== undefined) {
-      const other = positions.get(spec.position)
-      if (other) at([...path, 'position'], `options.${name}.position`, `${spec.position} is already taken by ${other}`)
-      positions.set(spec.position, name)
-    }
+      if (spec.type === 'enum' && !spec.values) at([...path, 'type'], `${field}.values`, 'is required for enum options')
+      if (spec.items && spec.type !== 'list')
+        at([...path, 'items'], `${field}.items`, 'is only allowed for list options')
+      if (spec.position !== undefined) {
+        const other = positions.get(spec.position)
+        if (other) at([...path, 'position'], `${field}.position`, `${spec.position} is already taken by ${other}`)
+        positions.set(spec.position, name)
+      }
 
-    try {
-      convertOption(spec, spec.default)
-    } catch (error) {
-      if (!(error instanceof OptionValueError)) throw error
-      at([...path, 'default'], `options.${name}.default`, error.message)
+      try {
+        convertOption(spec, spec.default)
+      } catch (error) {
+        if (!(error instanceof OptionValueError)) throw error
+        at([...path, 'default'], `${field}.default`, error.message)
+      }
+    }
+  }
+
+  for (const name of Object.keys(definition.disable?.options ?? {})) {
+    if (definition.options?.[name]) {
+      at(['disable', 'options', name], `disable.options.${name}`, 'has the name of an enable option: choose another')
     }
   }
 
@@ -223,7 +241,7 @@ export async function repositoryProblems(
     try {
       const addon = (await loadAddon(index, entry)) as DeclarativeAddon
       const before = problems.length
-      for (const manifest of addon.manifests) {
+      for (const manifest of [...addon.manifests, ...(addon.definition.disable?.manifests ?? [])]) {
         const refused = await containmentProblem(addon.dir, manifest)
         if (refused) problems.push({field: 'manifests', file: join(addonDir, ADDON_FILE), message: `${manifest}: ${refused}`})
         else if (!(await pathExists(join(addon.dir, manifest)))) {
@@ -231,7 +249,7 @@ export async function repositoryProblems(
         }
       }
 
-      problems.push(...(await compileAddonTemplates(addon)))
+      problems.push(...(await compileAddonTemplates(addon)), ...(await compileAddonTemplates(disableTemplates(addon))))
       if (problems.length === before) addons.push(addon)
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error

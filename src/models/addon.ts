@@ -25,10 +25,21 @@ export interface ReadyTarget {
   namespace?: string
 }
 
+/**
+ * What disable does beyond deleting the addon's objects: objects (Jobs, typically) rendered with the options the addon
+ * was enabled with plus these disable options, applied once the addon's objects are gone, waited for, then deleted.
+ * Nothing runs unless the templates render objects, which they do only when an option asks (destroying data).
+ */
+export interface DisableSpec {
+  manifests: string[]
+  options?: Record<string, OptionSpec>
+}
+
 /** addon.yaml: a declarative addon. */
 export interface AddonDefinition {
   architectures?: string[]
   description: string
+  disable?: DisableSpec
   images?: Record<string, string>
   kubernetes?: string
   manifests?: string[]
@@ -59,3 +70,9 @@ export interface HookAddon {
 export type Addon = DeclarativeAddon | HookAddon
 
 export const addonId = (entry: {name: string; repository: string}): string => `${entry.repository}/${entry.name}`
+
+/** The addon as its disable templates render it: the same folder and context, the `disable.manifests` templates. */
+export const disableTemplates = (addon: DeclarativeAddon): DeclarativeAddon => ({
+  ...addon,
+  manifests: addon.definition.disable?.manifests ?? [],
+})

@@ -76,6 +76,19 @@ export const addonSchema = {
   properties: {
     architectures: {items: {enum: [...ARCHITECTURES]}, minItems: 1, type: 'array'},
     description: {type: 'string'},
+    disable: {
+      additionalProperties: false,
+      properties: {
+        manifests: {items: {minLength: 1, type: 'string'}, minItems: 1, type: 'array'},
+        options: {
+          additionalProperties: optionSchema,
+          propertyNames: {pattern: '^[a-zA-Z][a-zA-Z0-9]*$'},
+          type: 'object',
+        },
+      },
+      required: ['manifests'],
+      type: 'object',
+    },
     images: {additionalProperties: {minLength: 1, type: 'string'}, type: 'object'},
     kubernetes: {type: 'string'},
     manifests: {items: {minLength: 1, type: 'string'}, type: 'array'},

@@ -2,7 +2,7 @@ import {FactReader} from '../addons/facts.js'
 import {resolveRequires} from '../addons/graph.js'
 import type {AddonRequest} from '../addons/grammar.js'
 import {readValuesFiles} from '../addons/options.js'
-import {inputsOverRecord, matchesTarget, planAddon} from '../addons/plan.js'
+import {inputsOverRecord, matchesTarget, planAddon, planCleanup} from '../addons/plan.js'
 import type {AddonCatalog} from '../addons/catalog.js'
 import {KubeError, UserError} from '../errors.js'
 import {sleep} from '../util/async.js'
@@ -18,7 +18,7 @@ import {
 } from '../kube/engine.js'
 import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
 import {describeRef, refKey, refOf} from '../kube/types.js'
-import {type AddonEntry, type DeclarativeAddon, addonId} from '../models/addon.js'
+import {type AddonEntry, type DeclarativeAddon, addonId, disableTemplates} from '../models/addon.js'
 import {
   type AddonRecord,
   type NodeArgsRecord,
@@ -195,9 +195,9 @@ export class AddonService {
     const {missing, targets} = this.requests(options.tokens, recorded, options.requests)
     const results: AddonResult[] = this.notFound(missing, 'disable')
     await this.withLock(options, async (lock) => {
-      for (const {entry} of targets) {
+      for (const {entry, request} of targets) {
         const record = records.find((r) => recordId(r) === addonId(entry))
-        const result = await this.disableOne(entry, record, {...options, lock})
+        const result = await this.disableOne(entry, record, {...options, lock}, request.args)
         results.push(result)
         if (result.status === 'failed') break
       }
@@ -528,11 +528,56 @@ export class AddonService {
     )
   }
 
+  /**
+   * The clean-up objects disable runs for `args` (addon.yaml `disable`), rendered before anything is deleted so that a
+   * wrong argument changes nothing. An addon whose repository is gone can still be disabled, without arguments.
+   */
+  private async cleanupFor(
+    entry: AddonEntry,
+    record: AddonRecord | undefined,
+    args: string[],
+    dryRun: ChangeOptions['dryRun'],
+  ): Promise<KubeObject[]> {
+    const found = this.catalog.find(entry)
+    const addon = found ? await this.catalog.load(found) : undefined
+    if (addon?.kind !== 'declarative') {
+      if (args.length === 0) return []
+      const why = addon ? 'it is a hook addon' : 'its repository is not added'
+      throw new UserError(`${addonId(entry)} takes no disable arguments here (${why}): got ${args.join(' ')}`)
+    }
+
+    const cluster =
+      dryRun === 'client' || !addon.definition.disable
+        ? this.cluster
+        : await this.facts.facts(disableTemplates(addon), this.cluster)
+    const plan = await planCleanup(addon, {args, enabled: record}, cluster)
+    return plan.objects.map(({object}) => withMembership(object, addonSetId(entry)))
+  }
+
+  /** Applies the clean-up objects, waits for them (Jobs complete), and deletes them; the record lists them meanwhile. */
+  private async runCleanup(
+    current: AddonRecord,
+    cleanup: KubeObject[],
+    options: ChangeOptions,
+    update: (detail: string) => void,
+  ): Promise<ObjectRef[]> {
+    const refs = cleanup.map(refOf)
+    if (refs.length === 0) return refs
+    await this.writeRecord({...current, objects: refs, state: 'disabling'})
+    const labelSelector = `${PART_OF}=${addonSetId({name: current.addon, repository: current.repository})}`
+    update(`cleaning up: ${refs.map(describeRef).join(', ')}`)
+    await applyObjects(this.client, cleanup, {timeoutMs: options.timeoutMs})
+    await waitReady(this.client, refs, {labelSelector, timeoutMs: options.timeoutMs})
+    await deleteObjects(this.client, refs, {labelSelector, timeoutMs: options.timeoutMs})
+    return refs
+  }
+
   /** `record` is what the listing before the lock found; it is read again once the lock is held. */
   private async disableOne(
     entry: AddonEntry,
     record: AddonRecord | undefined,
     options: ChangeOptions & {lock: HeldLock},
+    args: string[] = [],
   ): Promise<AddonResult> {
     const id = addonId(entry)
     const result = resultBuilder('disable', id)
@@ -542,8 +587,16 @@ export class AddonService {
     }
 
     if (!record) return alreadyDisabled()
-    if (options.dryRun)
-      return result('planned', {nodeArgs: record.nodeArgs, objects: record.objects, pruned: record.objects})
+    const cleanup = await this.cleanupFor(entry, record, args, options.dryRun)
+    if (options.dryRun) {
+      return result('planned', {
+        cleanup: cleanup.map(refOf),
+        nodeArgs: record.nodeArgs,
+        objects: record.objects,
+        pruned: record.objects,
+      })
+    }
+
     await options.lock.hold()
     const current = await readRecord(this.client, entry)
     if (!current) return alreadyDisabled()
@@ -556,12 +609,14 @@ export class AddonService {
           timeoutMs: options.timeoutMs,
         })
         result.lap('delete')
-        await this.restoreNodeArgs(current, update)
+        const cleaned = await this.runCleanup(current, cleanup, options, update)
+        if (cleaned.length > 0) result.lap('cleanup')
+        await this.restoreNodeArgs({...current, objects: []}, update)
         await this.whileServerRestarts(
           options.timeoutMs,
           async () => void (await this.client.delete(recordRef(entry), {propagation: 'Background'})),
         )
-        return result('disabled', {nodeArgs: current.nodeArgs, pruned: current.objects})
+        return result('disabled', {cleanup: cleaned, nodeArgs: current.nodeArgs, pruned: current.objects})
       })
     } catch (error) {
       if (!(error instanceof UserError)) throw error
@@ -626,12 +681,15 @@ export function describeResult(result: AddonResult): string {
     }
 
     case 'disabled': {
-      return `Disabled ${result.addon}: ${plural(result.pruned.length, 'object')} deleted in ${seconds}`
+      const cleanup = result.cleanup?.length ? `, then ${result.cleanup.map(describeRef).join(', ')} run and deleted` : ''
+      return `Disabled ${result.addon}: ${plural(result.pruned.length, 'object')} deleted${cleanup} in ${seconds}`
     }
 
     case 'planned': {
-      if (result.action === 'disable')
-        return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}`
+      if (result.action === 'disable') {
+        const cleanup = result.cleanup?.length ? `, then run ${result.cleanup.map(describeRef).join(', ')}` : ''
+        return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}${cleanup}`
+      }
       const prune = result.pruned.length > 0 ? ` and prune ${result.pruned.map(describeRef).join(', ')}` : ''
       const nodes = result.nodeArgs?.length
         ? `, and set on every node: ${describeNodeArgs(result.nodeArgs as RenderedNodeArgs[])}`

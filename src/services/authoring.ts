@@ -9,7 +9,7 @@ import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {packageRoot, templatesDir} from '../paths.js'
 import {NAME_PATTERN} from '../util/text.js'
 import {handlebars} from '../render/handlebars-env.js'
-import {DEFAULT_KUBE_VERSION, planAddon} from '../addons/plan.js'
+import {DEFAULT_KUBE_VERSION, planAddon, planCleanup} from '../addons/plan.js'
 import {AddonCatalog} from '../addons/catalog.js'
 import {ADDONS_FILE, repositoryProblems} from '../addons/repository.js'
 
@@ -76,6 +76,9 @@ async function renderDefaults(
     try {
       const plan = await planAddon(addon, {}, {arch, version: kubeVersion})
       objects = plan.objects.length
+      // Disable's templates render too, with every disable option that is a switch turned on, so lint sees them work.
+      const switches = Object.entries(addon.definition.disable?.options ?? {}).filter(([, spec]) => spec.type === 'boolean')
+      await planCleanup(addon, {args: switches.map(([name]) => `--${name}`)}, {arch, nodeNames: ['node-1'], version: kubeVersion})
     } catch (error) {
       if (!(error instanceof UserError)) throw error
       const nested = error instanceof ValidationError ? error.problems : []

@@ -9,6 +9,8 @@ export interface AddonResult {
   addon: string
   /** A plan's reasons to apply: not enabled, or the version, options and images that differ from the record. */
   changes?: string[]
+  /** Objects a disable made to clean up after the addon (hostpath-storage's data), run and deleted again. */
+  cleanup?: ObjectRef[]
   /** Milliseconds spent in each phase (render, apply, ready, prune, delete) and in all. */
   durations: Record<string, number>
   message?: string
