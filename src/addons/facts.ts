@@ -2,7 +2,7 @@ import {readContained} from '../host/fs.js'
 import type {DeclarativeAddon} from '../models/addon.js'
 import type {NodeFleet} from '../nodes/fleet.js'
 import {fanOut} from '../nodes/fleet.js'
-import type {KubeClient} from '../kube/types.js'
+import type {KubeClient, KubeObject} from '../kube/types.js'
 
 /**
  * What a template may know of the cluster, beyond its version and architecture. Each fact is read only when an
@@ -10,6 +10,12 @@ import type {KubeClient} from '../kube/types.js'
  */
 export interface ClusterFacts {
   arch: string
+  /**
+   * Nodes with an NVIDIA GPU: labelled `nvidia.com/gpu.present=true` (GPU feature discovery) or
+   * `feature.node.kubernetes.io/pci-10de.present=true` (node feature discovery, PCI vendor 10de), or with
+   * `nvidia.com/gpu` capacity already.
+   */
+  gpuNodes: string[]
   /**
    * The `--resolv-conf` every node's kubelet is started with, or '' when a node has none or no agent can be asked.
    * CoreDNS pods with `dnsPolicy: Default` read that file: when set, it is the host's usable resolver.
@@ -26,6 +32,7 @@ export type FactName = Exclude<keyof ClusterFacts, 'arch' | 'version'>
 
 /** What rendering assumes with no cluster (mk8s render, --dry-run client): a default MicroK8s node. */
 export const OFFLINE_FACTS: Omit<ClusterFacts, 'arch' | 'version'> = {
+  gpuNodes: [],
   kubeletResolvConf: '',
   kubernetesServiceIp: '10.152.183.1',
   nodeNames: [],
@@ -33,12 +40,20 @@ export const OFFLINE_FACTS: Omit<ClusterFacts, 'arch' | 'version'> = {
 
 const FACT_NAMES = Object.keys(OFFLINE_FACTS) as FactName[]
 
-/** The facts an addon's templates and node arguments name. */
+/** The facts an addon's templates, node arguments and message name. */
 export async function factsUsed(addon: DeclarativeAddon): Promise<Set<FactName>> {
-  const texts = [JSON.stringify(addon.definition.nodeArgs ?? {})]
+  const texts = [JSON.stringify(addon.definition.nodeArgs ?? {}), addon.definition.message ?? '']
   for (const template of addon.manifests) texts.push(await readContained(addon.dir, template).catch(() => ''))
   const all = texts.join('\n')
   return new Set(FACT_NAMES.filter((name) => all.includes(`cluster.${name}`)))
+}
+
+export const GPU_LABELS = ['nvidia.com/gpu.present', 'feature.node.kubernetes.io/pci-10de.present']
+
+function hasGpu(node: KubeObject): boolean {
+  const labels = node.metadata.labels ?? {}
+  const capacity = (node.status as {capacity?: Record<string, string>} | undefined)?.capacity ?? {}
+  return GPU_LABELS.some((label) => labels[label] === 'true') || Number(capacity['nvidia.com/gpu'] ?? 0) > 0
 }
 
 /** Reads facts from a cluster, once each per instance. */
@@ -67,6 +82,10 @@ export class FactReader {
 
   private async readFact(name: FactName): Promise<ClusterFacts[FactName]> {
     switch (name) {
+      case 'gpuNodes': {
+        return (await this.client.list('v1', 'Node')).filter((node) => hasGpu(node)).map((node) => node.metadata.name)
+      }
+
       case 'nodeNames': {
         return (await this.client.list('v1', 'Node')).map((node) => node.metadata.name).sort()
       }

@@ -13,7 +13,12 @@ export interface AddonLookup {
  * The addons to enable, dependencies first, each once: `requires` followed transitively, in declaration order.
  * A cycle is reported with its members in order.
  */
-export async function resolveRequires(targets: AddonEntry[], lookup: AddonLookup): Promise<Addon[]> {
+export async function resolveRequires(
+  targets: AddonEntry[],
+  lookup: AddonLookup,
+  /** The options each addon is being enabled with, by id: they decide `requiresUnless`. */
+  options: Map<string, Record<string, unknown>> = new Map(),
+): Promise<Addon[]> {
   const ordered: Addon[] = []
   const done = new Set<string>()
   const visiting: string[] = []
@@ -29,7 +34,10 @@ export async function resolveRequires(targets: AddonEntry[], lookup: AddonLookup
     visiting.push(id)
     const addon = await lookup.load(entry)
     const requires = addon.kind === 'declarative' ? (addon.definition.requires ?? []) : []
-    for (const ref of requires) await visit(lookup.resolve(ref, id))
+    for (const ref of requires) {
+      if (addon.kind === 'declarative' && requirementWaived(addon.definition.requiresUnless?.[ref], options.get(id))) continue
+      await visit(lookup.resolve(ref, id))
+    }
     visiting.pop()
     done.add(id)
     ordered.push(addon)
@@ -37,6 +45,13 @@ export async function resolveRequires(targets: AddonEntry[], lookup: AddonLookup
 
   for (const target of targets) await visit(target)
   return ordered
+}
+
+/** `requiresUnless: {hostpath-storage: storageClass}`: the requirement is waived when that option has a value. */
+function requirementWaived(option: string | undefined, values: Record<string, unknown> | undefined): boolean {
+  if (!option) return false
+  const value = values?.[option]
+  return value !== undefined && value !== null && value !== '' && value !== false
 }
 
 /** Refuses an addon whose `kubernetes` range the server version does not satisfy. */

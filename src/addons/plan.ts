@@ -4,7 +4,13 @@ import {UserError, ValidationError} from '../errors.js'
 import {type DeclarativeAddon, type ReadyTarget, addonId, disableTemplates} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
-import {type RenderedNodeArgs, type RenderedObject, renderAddon, renderNodeArgs} from '../render/renderer.js'
+import {
+  type RenderedNodeArgs,
+  type RenderedObject,
+  renderAddon,
+  renderMessage,
+  renderNodeArgs,
+} from '../render/renderer.js'
 import type {AddonRequest} from './grammar.js'
 import type {AddonRecord} from '../records/applyset.js'
 import {checkKubernetesVersion} from './graph.js'
@@ -21,6 +27,8 @@ export type ClusterInput = Partial<ClusterFacts> & {arch: string; version: strin
 export interface AddonPlan {
   addon: DeclarativeAddon
   images: Record<string, string>
+  /** What enable prints when done (addon.yaml `message`, rendered). */
+  message?: string
   /** Service arguments to change on every node (addon.yaml nodeArgs), rendered. */
   nodeArgs: RenderedNodeArgs[]
   objects: RenderedObject[]
@@ -73,6 +81,7 @@ export async function planAddon(
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
   const nodeArgs = renderNodeArgs(addon, {cluster, images, options})
+  const message = renderMessage(addon, {cluster, images, options})
   const readyTargets = addon.definition.ready
   const missing = (readyTargets ?? [])
     .map((target, i) => ({i, target}))
@@ -88,7 +97,7 @@ export async function planAddon(
     )
   }
 
-  return {addon, images, nodeArgs, objects, options, readyTargets}
+  return {addon, images, message, nodeArgs, objects, options, readyTargets}
 }
 
 export interface CleanupPlan {

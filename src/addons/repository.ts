@@ -181,6 +181,12 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
     }
   }
 
+  for (const [ref, option] of Object.entries(definition.requiresUnless ?? {})) {
+    const path = ['requiresUnless', ref]
+    if (!(definition.requires ?? []).includes(ref)) at(path, `requiresUnless.${ref}`, 'is not listed in requires')
+    if (!definition.options?.[option]) at(path, `requiresUnless.${ref}`, `names no option of the addon: "${option}"`)
+  }
+
   for (const name of Object.keys(definition.disable?.options ?? {})) {
     if (definition.options?.[name]) {
       at(['disable', 'options', name], `disable.options.${name}`, 'has the name of an enable option: choose another')

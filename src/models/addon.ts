@@ -49,6 +49,8 @@ export interface AddonDefinition {
   options?: Record<string, OptionSpec>
   ready?: ReadyTarget[]
   requires?: string[]
+  /** A requirement waived when an option has a value: registry needs hostpath-storage unless given a storageClass. */
+  requiresUnless?: Record<string, string>
   version: string
 }
 

@@ -24,7 +24,8 @@ export interface OptionSpec {
   description: string
   items?: Exclude<OptionType, 'list'>
   max?: number
-  min?: number
+  /** The least value: a number, or for a quantity a quantity (`20Gi`). */
+  min?: number | string
   position?: number
   required?: boolean
   type: OptionType
@@ -96,6 +97,34 @@ function ipRange(raw: unknown): string {
 const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
+const QUANTITY_SUFFIX: Record<string, number> = {
+  '': 1,
+  E: 1e18,
+  Ei: 2 ** 60,
+  G: 1e9,
+  Gi: 2 ** 30,
+  k: 1e3,
+  Ki: 2 ** 10,
+  M: 1e6,
+  Mi: 2 ** 20,
+  P: 1e15,
+  Pi: 2 ** 50,
+  T: 1e12,
+  Ti: 2 ** 40,
+  m: 1e-3,
+  n: 1e-9,
+  u: 1e-6,
+}
+
+/** A quantity as a number, for comparing (20Gi against 21474836480); exponents as written (1e3). */
+export function quantityValue(quantity: string): number {
+  const match = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-zA-Z]*|[eE][+-]?\d+)$/.exec(quantity)
+  if (!match) return Number.NaN
+  const [, number, suffix] = match
+  if (/^[eE]/.test(suffix)) return Number(number + suffix)
+  return Number(number) * (QUANTITY_SUFFIX[suffix] ?? Number.NaN)
+}
+
 function dnsName(raw: unknown): string {
   const value = text(raw).toLowerCase()
   if (value.length > 253 || !value.split('.').every((label) => DNS_LABEL.test(label))) {
@@ -136,7 +165,7 @@ function scalarOf(type: Exclude<OptionType, 'list'>, raw: unknown, spec: OptionS
       const number = Number(value)
       // Beyond 2^53 a number is no longer exact, and would render as 1e+23.
       if (!Number.isSafeInteger(number)) fail(`${value} is beyond the integers a number can hold exactly`)
-      if (spec.min !== undefined && number < spec.min) fail(`${number} is less than the minimum ${spec.min}`)
+      if (spec.min !== undefined && number < Number(spec.min)) fail(`${number} is less than the minimum ${spec.min}`)
       if (spec.max !== undefined && number > spec.max) fail(`${number} is more than the maximum ${spec.max}`)
       return number
     }
@@ -164,6 +193,8 @@ function scalarOf(type: Exclude<OptionType, 'list'>, raw: unknown, spec: OptionS
     case 'quantity': {
       const value = text(raw)
       if (!QUANTITY.test(value)) fail(`"${value}" is not a Kubernetes quantity (for example 20Gi or 500m)`)
+      if (spec.min !== undefined && quantityValue(value) < quantityValue(String(spec.min)))
+        fail(`${value} is less than the minimum ${spec.min}`)
       return value
     }
 

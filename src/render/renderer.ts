@@ -197,3 +197,20 @@ export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext):
     return {remove: change.remove ?? [], restart: change.restart ?? false, service, update}
   })
 }
+
+/** addon.yaml `message`, a template over the same context: what enable prints when done. */
+export function renderMessage(addon: DeclarativeAddon, context: RenderContext): string | undefined {
+  const {message} = addon.definition
+  if (!message) return undefined
+  const data = {
+    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
+    ...context,
+  }
+  try {
+    return handlebars().compile(message, {noEscape: true, strict: true})(data).trim()
+  } catch (error) {
+    throw new ValidationError(`Cannot render ${addonId(addon.entry)}`, [
+      {field: 'message', file: join(addon.dir, 'addon.yaml'), message: shortHandlebarsMessage(error as Error)},
+    ])
+  }
+}

@@ -58,7 +58,8 @@ const optionSchema = {
     description: {type: 'string'},
     items: {enum: OPTION_TYPES.filter((t) => t !== 'list')},
     max: {type: 'number'},
-    min: {type: 'number'},
+    // A number; for quantity options, a quantity such as 20Gi.
+    min: {type: ['number', 'string']},
     position: {minimum: 0, type: 'integer'},
     required: {type: 'boolean'},
     type: {enum: [...OPTION_TYPES]},
@@ -122,6 +123,7 @@ export const addonSchema = {
       type: 'array',
     },
     requires: {items: {pattern: '^([a-z0-9][-a-z0-9]*/)?[a-z0-9][-a-z0-9]*$', type: 'string'}, type: 'array'},
+    requiresUnless: {additionalProperties: {pattern: '^[a-zA-Z][a-zA-Z0-9]*$', type: 'string'}, type: 'object'},
     version: {type: 'string'},
   },
   required: ['name', 'description', 'version'],

@@ -1,7 +1,7 @@
 import {FactReader} from '../addons/facts.js'
 import {resolveRequires} from '../addons/graph.js'
 import type {AddonRequest} from '../addons/grammar.js'
-import {readValuesFiles} from '../addons/options.js'
+import {readValuesFiles, resolveOptions} from '../addons/options.js'
 import {inputsOverRecord, matchesTarget, planAddon, planCleanup} from '../addons/plan.js'
 import type {AddonCatalog} from '../addons/catalog.js'
 import {KubeError, UserError} from '../errors.js'
@@ -91,6 +91,7 @@ export interface AddonServiceOptions {
 /** Everything an enable decided before touching the cluster: what to apply and what the record will say. */
 interface EnablePlan {
   addon: DeclarativeAddon
+  message?: string
   desired: AddonRecord
   id: string
   nodeArgs: RenderedNodeArgs[]
@@ -156,6 +157,7 @@ export class AddonService {
     const ordered = await resolveRequires(
       targets.map((t) => t.entry),
       this.catalog,
+      await this.requirementOptions(targets, options, hasInputs ? values : undefined),
     )
     const results: AddonResult[] = this.notFound(missing, 'enable')
     await this.withLock(options, async (lock) => {
@@ -179,6 +181,31 @@ export class AddonService {
       }
     })
     return summarize(results)
+  }
+
+  /**
+   * The options each named addon will be enabled with, for the addons whose requirements depend on one
+   * (`requiresUnless`). Options that do not resolve are left to the enable itself to report.
+   */
+  private async requirementOptions(
+    targets: {entry: AddonEntry; request: AddonRequest}[],
+    options: EnableOptions,
+    values: Record<string, unknown>[] | undefined,
+  ): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>()
+    for (const {entry, request} of targets) {
+      const addon = await this.catalog.load(entry)
+      if (addon.kind !== 'declarative' || !addon.definition.requiresUnless) continue
+      const record = options.dryRun === 'client' ? undefined : await readRecord(this.client, entry)
+      const given = {args: request.args, set: options.set, values}
+      try {
+        found.set(addonId(entry), resolveOptions(addon, options.exact ? given : inputsOverRecord(record, given)))
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error
+      }
+    }
+
+    return found
   }
 
   async disable(options: ChangeOptions): Promise<ChangeResult> {
@@ -362,6 +389,7 @@ export class AddonService {
         version: addon.definition.version,
       },
       id: addonId(addon.entry),
+      message: plan.message,
       nodeArgs: plan.nodeArgs,
       objects,
       readyTargets: plan.readyTargets,
@@ -429,7 +457,7 @@ export class AddonService {
       const nodeArgs = await this.setNodeArgs(plan, current, update)
       // Restarting kube-apiserver (rbac) leaves the API server away for a moment on a real node.
       await this.whileServerRestarts(options.timeoutMs, () => this.writeRecord({...plan.desired, nodeArgs}))
-      if (plan.addon.definition.message) this.reporter.say(plan.addon.definition.message)
+      if (plan.message) this.reporter.say(plan.message)
       return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
   }

@@ -93,6 +93,11 @@ export interface ApplyServiceOptions {
 }
 
 /** A listed addon resolved against the catalog: what enable and disable are asked for. */
+/** The options the files give each addon, by id: they decide requirements an option waives (`requiresUnless`). */
+function optionsOf(addons: ResolvedAddon[]): Map<string, Record<string, unknown>> {
+  return new Map(addons.flatMap((a) => (a.entry ? [[addonId(a.entry), a.desired.options ?? {}] as const] : [])))
+}
+
 interface ResolvedAddon {
   desired: DesiredAddon
   entry?: AddonEntry
@@ -495,12 +500,9 @@ export class ApplyService {
   private async enableOrder(resolved: ResolvedAddon[]): Promise<ResolvedAddon[]> {
     const enabling = resolved.filter((a) => !a.desired.disabled)
     const known = enabling.filter((a) => a.entry)
-    const order = (
-      await resolveRequires(
-        known.map((a) => a.entry!),
-        this.catalog,
-      )
-    ).map((a) => addonId(a.entry))
+    const order = (await resolveRequires(known.map((a) => a.entry!), this.catalog, optionsOf(known))).map((a) =>
+      addonId(a.entry),
+    )
     const rank = (a: ResolvedAddon) => (a.entry ? order.indexOf(addonId(a.entry)) : Number.MAX_SAFE_INTEGER)
     return [...enabling].sort((a, b) => rank(a) - rank(b))
   }
@@ -523,7 +525,9 @@ export class ApplyService {
       const id = targetOf(addon)
       const entry = this.catalog.find(addon.request)
       // The addon and its requirements (itself last): enable is called when any of them has a step to make.
-      const chain = entry ? (await resolveRequires([entry], this.catalog)).map((a) => addonId(a.entry)) : [id]
+      const chain = entry
+        ? (await resolveRequires([entry], this.catalog, optionsOf(resolved))).map((a) => addonId(a.entry))
+        : [id]
       const mine = enableSteps.filter((step) => chain.includes(step.target) && step.status === 'planned')
       if (mine.length === 0) continue
       if (chain.some((required) => failed.has(required))) {
@@ -688,7 +692,7 @@ export class ApplyService {
         }),
     )
     const entries = listed.flatMap((a) => (a.entry ? [a.entry] : []))
-    const kept = new Set((await resolveRequires(entries, this.catalog)).map((a) => addonId(a.entry)))
+    const kept = new Set((await resolveRequires(entries, this.catalog, optionsOf(listed))).map((a) => addonId(a.entry)))
     const candidates = records.filter((record) => !kept.has(recordId(record)))
     const known = candidates.flatMap((r) => {
       const entry = this.catalog.find({name: r.addon, repository: r.repository})
