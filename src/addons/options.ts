@@ -22,6 +22,20 @@ function findOption(options: Record<string, OptionSpec>, key: string): [string, 
   return match
 }
 
+const ADDRESS_TYPES = new Set(['cidr', 'ip', 'ipRange', 'ipv6'])
+
+/**
+ * `metallb:10.0.0.1-10.0.0.9,fd00::/120` splits the IPv6 part on its colons. When the last positional option holds
+ * addresses and there are more positional parts than options, the extra parts are that option's value, rejoined
+ * (MicroK8s would pass the pieces and lose the address).
+ */
+function rejoinAddresses(args: string[], positional: OptionSpec[]): string[] {
+  const last = positional.at(-1)
+  if (!last || !(ADDRESS_TYPES.has(last.type) || ADDRESS_TYPES.has(last.items ?? ''))) return args
+  if (args.length <= positional.length || args.some((arg) => arg.startsWith('-') || arg.includes('='))) return args
+  return [...args.slice(0, positional.length - 1), args.slice(positional.length - 1).join(':')]
+}
+
 /**
  * Resolves an addon's options: defaults, then values files, then the grammar's arguments, then --set.
  * Every value is converted to its declared type; errors say which option, what was wrong and where it came from.
@@ -57,7 +71,7 @@ export function resolveOptions(
   const positional = Object.entries(specs)
     .filter(([, spec]) => spec.position !== undefined)
     .sort(([, a], [, b]) => a.position! - b.position!)
-  const args = inputs.args ?? []
+  const args = rejoinAddresses(inputs.args ?? [], positional.map(([, spec]) => spec))
   let position = 0
   for (let i = 0; i < args.length; i++) {
     const token = args[i]
