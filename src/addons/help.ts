@@ -45,7 +45,11 @@ export async function addonHelp(catalog: AddonCatalog, tokens: string[]): Promis
         spec.default === undefined || spec.default === null
           ? ''
           : ` (default: ${Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default)})`
-      lines.push(`  --${kebabCase(key)} <${type}>  ${spec.description}${fallback}${spec.required ? ' (required)' : ''}`)
+      const show = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value))
+      const example = spec.example === undefined ? '' : ` (example: ${show(spec.example)})`
+      lines.push(
+        `  --${kebabCase(key)} <${type}>  ${spec.description}${fallback}${spec.required ? ' (required)' : ''}${example}`,
+      )
     }
   }
 

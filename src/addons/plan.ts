@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 
 import {UserError, ValidationError} from '../errors.js'
-import {type DeclarativeAddon, type ReadyTarget, addonId, disableTemplates} from '../models/addon.js'
+import {type DeclarativeAddon, type ReadyTarget, addonId, disableTemplates, probeTemplates} from '../models/addon.js'
 import type {OptionValue} from '../models/option-types.js'
 import {type ImageOverrides, resolveImages} from '../render/images.js'
 import {
@@ -33,6 +33,8 @@ export interface AddonPlan {
   nodeArgs: RenderedNodeArgs[]
   objects: RenderedObject[]
   options: Record<string, OptionValue>
+  /** Objects only the addon's served webhooks accept, for `--wait=full` (addon.yaml `probes`), rendered. */
+  probes: RenderedObject[]
   /** The objects whose readiness decides the addon's (addon.yaml `ready`); undefined: every object mk8s can wait for. */
   readyTargets?: ReadyTarget[]
 }
@@ -82,6 +84,7 @@ export async function planAddon(
   const objects = await renderAddon(addon, {cluster, images, options})
   const nodeArgs = renderNodeArgs(addon, {cluster, images, options})
   const message = renderMessage(addon, {cluster, images, options})
+  const probes = addon.definition.probes ? await renderAddon(probeTemplates(addon), {cluster, images, options}) : []
   const readyTargets = addon.definition.ready
   const missing = (readyTargets ?? [])
     .map((target, i) => ({i, target}))
@@ -97,7 +100,7 @@ export async function planAddon(
     )
   }
 
-  return {addon, images, message, nodeArgs, objects, options, readyTargets}
+  return {addon, images, message, nodeArgs, objects, options, probes, readyTargets}
 }
 
 export interface CleanupPlan {

@@ -13,6 +13,7 @@ import {
   type DeclarativeAddon,
   addonId,
   disableTemplates,
+  probeTemplates,
 } from '../models/addon.js'
 import {OptionValueError, convertOption} from '../models/option-types.js'
 import {schemaProblems} from '../models/schema-validation.js'
@@ -172,11 +173,13 @@ function definitionProblems(definition: AddonDefinition, entry: AddonEntry): (Pr
         positions.set(spec.position, name)
       }
 
-      try {
-        convertOption(spec, spec.default)
-      } catch (error) {
-        if (!(error instanceof OptionValueError)) throw error
-        at([...path, 'default'], `${field}.default`, error.message)
+      for (const key of ['default', 'example'] as const) {
+        try {
+          convertOption(spec, spec[key])
+        } catch (error) {
+          if (!(error instanceof OptionValueError)) throw error
+          at([...path, key], `${field}.${key}`, error.message)
+        }
       }
     }
   }
@@ -247,7 +250,8 @@ export async function repositoryProblems(
     try {
       const addon = (await loadAddon(index, entry)) as DeclarativeAddon
       const before = problems.length
-      for (const manifest of [...addon.manifests, ...(addon.definition.disable?.manifests ?? [])]) {
+      const extra = [...(addon.definition.disable?.manifests ?? []), ...(addon.definition.probes ?? [])]
+      for (const manifest of [...addon.manifests, ...extra]) {
         const refused = await containmentProblem(addon.dir, manifest)
         if (refused) problems.push({field: 'manifests', file: join(addonDir, ADDON_FILE), message: `${manifest}: ${refused}`})
         else if (!(await pathExists(join(addon.dir, manifest)))) {
@@ -255,7 +259,8 @@ export async function repositoryProblems(
         }
       }
 
-      problems.push(...(await compileAddonTemplates(addon)), ...(await compileAddonTemplates(disableTemplates(addon))))
+      for (const templates of [addon, disableTemplates(addon), probeTemplates(addon)])
+        problems.push(...(await compileAddonTemplates(templates)))
       if (problems.length === before) addons.push(addon)
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error

@@ -47,6 +47,11 @@ export interface AddonDefinition {
   name: string
   nodeArgs?: Record<string, NodeArgsChange>
   options?: Record<string, OptionSpec>
+  /**
+   * Templates of objects that only a served webhook accepts (cert-manager: an Issuer). With `--wait=full`, enable
+   * server-side dry-runs them until the API server accepts them: the addon's webhooks answer. Never stored.
+   */
+  probes?: string[]
   ready?: ReadyTarget[]
   requires?: string[]
   /** A requirement waived when an option has a value: registry needs hostpath-storage unless given a storageClass. */
@@ -72,6 +77,12 @@ export interface HookAddon {
 export type Addon = DeclarativeAddon | HookAddon
 
 export const addonId = (entry: {name: string; repository: string}): string => `${entry.repository}/${entry.name}`
+
+/** The addon as its probe templates render it. */
+export const probeTemplates = (addon: DeclarativeAddon): DeclarativeAddon => ({
+  ...addon,
+  manifests: addon.definition.probes ?? [],
+})
 
 /** The addon as its disable templates render it: the same folder and context, the `disable.manifests` templates. */
 export const disableTemplates = (addon: DeclarativeAddon): DeclarativeAddon => ({

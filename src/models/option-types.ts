@@ -22,6 +22,8 @@ export type OptionValue = boolean | null | number | string | string[]
 export interface OptionSpec {
   default?: unknown
   description: string
+  /** A value `addons lint` renders a required option with (and help shows); checked like a default. */
+  example?: unknown
   items?: Exclude<OptionType, 'list'>
   max?: number
   /** The least value: a number, or for a quantity a quantity (`20Gi`). */

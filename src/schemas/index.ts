@@ -56,6 +56,8 @@ const optionSchema = {
   properties: {
     default: {},
     description: {type: 'string'},
+    // A value lint renders a required option with, and help shows.
+    example: {},
     items: {enum: OPTION_TYPES.filter((t) => t !== 'list')},
     max: {type: 'number'},
     // A number; for quantity options, a quantity such as 20Gi.
@@ -113,6 +115,7 @@ export const addonSchema = {
       propertyNames: {pattern: '^[a-zA-Z][a-zA-Z0-9]*$'},
       type: 'object',
     },
+    probes: {items: {minLength: 1, type: 'string'}, type: 'array'},
     ready: {
       items: {
         additionalProperties: false,

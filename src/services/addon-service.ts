@@ -92,6 +92,7 @@ export interface AddonServiceOptions {
 interface EnablePlan {
   addon: DeclarativeAddon
   message?: string
+  probes: KubeObject[]
   desired: AddonRecord
   id: string
   nodeArgs: RenderedNodeArgs[]
@@ -391,6 +392,7 @@ export class AddonService {
       id: addonId(addon.entry),
       message: plan.message,
       nodeArgs: plan.nodeArgs,
+      probes: plan.probes.map(({object}) => object),
       objects,
       readyTargets: plan.readyTargets,
       refs,
@@ -442,6 +444,7 @@ export class AddonService {
           },
           timeoutMs: options.timeoutMs,
         })
+        await this.probe(plan, options, update)
         result.lap('ready')
       }
 
@@ -460,6 +463,37 @@ export class AddonService {
       if (plan.message) this.reporter.say(plan.message)
       return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
+  }
+
+  /**
+   * `--wait=full`: server-side dry-runs the addon's probe objects until the API server accepts them, which it does
+   * only once the addon's webhooks are served. Without it, says what was not checked.
+   */
+  private async probe(plan: EnablePlan, options: EnableOptions, update: (detail: string) => void): Promise<void> {
+    if (plan.probes.length === 0) return
+    const names = plan.probes.map((object) => describeRef(refOf(object))).join(', ')
+    if (!options.waitServed) {
+      this.reporter.notice(
+        `Not checking that ${plan.id}'s webhooks answer (a dry run of ${names}): they are served by the addon's own pods, which were waited for; --wait=full checks them too`,
+      )
+      return
+    }
+
+    update(`waiting for the addon's webhooks to accept ${names}`)
+    const deadline = Date.now() + options.timeoutMs
+    for (;;) {
+      try {
+        await applyObjects(this.client, plan.probes, {dryRun: true, timeoutMs: options.timeoutMs})
+        return
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error
+        if (Date.now() >= deadline) {
+          throw new UserError(`The webhooks of ${plan.id} did not accept ${names} in time: ${error.message}`)
+        }
+
+        await sleep(1000)
+      }
+    }
   }
 
   /**

@@ -74,7 +74,13 @@ async function renderDefaults(
   let objects: number | undefined
   for (const arch of addon.definition.architectures ?? addon.entry.architectures) {
     try {
-      const plan = await planAddon(addon, {}, {arch, version: kubeVersion})
+      // A required option has no default: its example stands in for what a user must give.
+      const examples = Object.fromEntries(
+        Object.entries(addon.definition.options ?? {}).flatMap(([name, spec]) =>
+          spec.example !== undefined && spec.default === undefined ? [[name, spec.example]] : [],
+        ),
+      )
+      const plan = await planAddon(addon, {values: [examples]}, {arch, version: kubeVersion})
       objects = plan.objects.length
       // Disable's templates render too, with every disable option that is a switch turned on, so lint sees them work.
       const switches = Object.entries(addon.definition.disable?.options ?? {}).filter(([, spec]) => spec.type === 'boolean')

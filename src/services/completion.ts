@@ -50,7 +50,11 @@ export async function completionCandidates(options: {
   if (TAKES_ADDONS.has(command.id)) {
     const catalog = await AddonCatalog.load({env: options.env})
     return [
-      ...new Set(catalog.available().flatMap((entry) => [entry.name, `${entry.repository}/${entry.name}`])),
+      ...new Set(
+        catalog
+          .available()
+          .flatMap((entry) => [entry.name, ...(entry.aliases ?? [])].flatMap((name) => [name, `${entry.repository}/${name}`])),
+      ),
     ].sort()
   }
 

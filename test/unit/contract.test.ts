@@ -203,8 +203,10 @@ describe('shell completion', () => {
     expect(complete('mk8s ena')).toBe('enable')
     expect(complete('mk8s addons ')).toBe('lint list new repo')
     expect(complete('mk8s addons repo ')).toBe('add list remove update')
-    expect(complete('mk8s enable d')).toBe('dns')
-    expect(complete('mk8s disable core/')).toBe('core/dns core/rbac')
+    expect(complete('mk8s enable d')).toBe('dashboard dns')
+    // An alias completes like a name.
+    expect(complete('mk8s enable nv')).toBe('nvidia')
+    expect(complete('mk8s disable core/r')).toBe('core/rbac core/registry')
     expect(complete('mk8s enable dns --ti')).toBe('--timeout')
     expect(complete('mk8s completion ')).toBe('bash zsh')
   })
