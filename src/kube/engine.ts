@@ -233,7 +233,8 @@ function podWaitingReason(pod: KubeObject): string | undefined {
     initContainerStatuses?: {state?: {waiting?: {message?: string; reason?: string}}}[]
   }
   const unscheduled = status.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')
-  if (unscheduled) return `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}`
+  if (unscheduled)
+    return `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}`
   const waiting = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])]
     .map((c) => c.state?.waiting)
     .find((w) => w?.reason && w.reason !== 'ContainerCreating' && w.reason !== 'PodInitializing')

@@ -57,7 +57,8 @@ export function handlebars(): typeof Handlebars {
   hb.registerHelper({
     and: (...values: unknown[]) => args(values).every(Boolean),
     // `split "ns/name" "/" 0` → "ns": one part of a value, by position.
-    split: (value: unknown, separator: unknown, index: unknown) => String(value ?? '').split(String(separator))[Number(index)] ?? '',
+    split: (value: unknown, separator: unknown, index: unknown) =>
+      String(value ?? '').split(String(separator))[Number(index)] ?? '',
     // `ipAdd cluster.kubernetesServiceIp 9`: an address n after another, in the same family (the tenth of a range).
     ipAdd: (address: unknown, n: unknown) => addToAddress(String(address), Number(n)),
     b64enc: (value: unknown) => Buffer.from(String(value ?? '')).toString('base64'),

@@ -426,16 +426,23 @@ export class AddonService {
       result.lap('apply')
       if (options.wait !== false) {
         const targets = plan.readyTargets
-        const served = options.waitServed ? [] : servedByOwnPods(plan.objects)
-        for (const {ref, service} of served) {
-          this.reporter.notice(
-            `Not waiting for ${describeRef(ref)} to answer: it is served by the addon's own pods (Service ${service}), which are waited for instead; --wait=full waits for it too`,
-          )
+        const served = servedByOwnPods(plan.objects)
+        if (!options.waitServed) {
+          for (const {ref, service} of served) {
+            this.reporter.notice(
+              `Not waiting for ${describeRef(ref)} to answer: it is served by the addon's own pods (Service ${service}), which are waited for instead; --wait=full waits for it too`,
+            )
+          }
         }
+
         const skipped = new Set(served.map(({ref}) => refKey(ref)))
-        const waited = (
-          targets ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref))) : plan.refs
-        ).filter((ref) => !skipped.has(refKey(ref)))
+        const chosen = targets
+          ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref)))
+          : plan.refs
+        // --wait=full: the served APIServices too, even when the addon's ready targets leave them out.
+        const waited = options.waitServed
+          ? [...chosen.filter((ref) => !skipped.has(refKey(ref))), ...served.map(({ref}) => ref)]
+          : chosen.filter((ref) => !skipped.has(refKey(ref)))
         await waitReady(this.client, waited, {
           labelSelector: `${PART_OF}=${plan.setId}`,
           progress: {
@@ -743,7 +750,9 @@ export function describeResult(result: AddonResult): string {
     }
 
     case 'disabled': {
-      const cleanup = result.cleanup?.length ? `, then ${result.cleanup.map(describeRef).join(', ')} run and deleted` : ''
+      const cleanup = result.cleanup?.length
+        ? `, then ${result.cleanup.map(describeRef).join(', ')} run and deleted`
+        : ''
       return `Disabled ${result.addon}: ${plural(result.pruned.length, 'object')} deleted${cleanup} in ${seconds}`
     }
 

@@ -500,9 +500,13 @@ export class ApplyService {
   private async enableOrder(resolved: ResolvedAddon[]): Promise<ResolvedAddon[]> {
     const enabling = resolved.filter((a) => !a.desired.disabled)
     const known = enabling.filter((a) => a.entry)
-    const order = (await resolveRequires(known.map((a) => a.entry!), this.catalog, optionsOf(known))).map((a) =>
-      addonId(a.entry),
-    )
+    const order = (
+      await resolveRequires(
+        known.map((a) => a.entry!),
+        this.catalog,
+        optionsOf(known),
+      )
+    ).map((a) => addonId(a.entry))
     const rank = (a: ResolvedAddon) => (a.entry ? order.indexOf(addonId(a.entry)) : Number.MAX_SAFE_INTEGER)
     return [...enabling].sort((a, b) => rank(a) - rank(b))
   }

@@ -83,8 +83,14 @@ async function renderDefaults(
       const plan = await planAddon(addon, {values: [examples]}, {arch, version: kubeVersion})
       objects = plan.objects.length
       // Disable's templates render too, with every disable option that is a switch turned on, so lint sees them work.
-      const switches = Object.entries(addon.definition.disable?.options ?? {}).filter(([, spec]) => spec.type === 'boolean')
-      await planCleanup(addon, {args: switches.map(([name]) => `--${name}`)}, {arch, nodeNames: ['node-1'], version: kubeVersion})
+      const switches = Object.entries(addon.definition.disable?.options ?? {}).filter(
+        ([, spec]) => spec.type === 'boolean',
+      )
+      await planCleanup(
+        addon,
+        {args: switches.map(([name]) => `--${name}`)},
+        {arch, nodeNames: ['node-1'], version: kubeVersion},
+      )
     } catch (error) {
       if (!(error instanceof UserError)) throw error
       const nested = error instanceof ValidationError ? error.problems : []

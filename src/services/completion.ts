@@ -53,7 +53,9 @@ export async function completionCandidates(options: {
       ...new Set(
         catalog
           .available()
-          .flatMap((entry) => [entry.name, ...(entry.aliases ?? [])].flatMap((name) => [name, `${entry.repository}/${name}`])),
+          .flatMap((entry) =>
+            [entry.name, ...(entry.aliases ?? [])].flatMap((name) => [name, `${entry.repository}/${name}`]),
+          ),
       ),
     ].sort()
   }

@@ -22,6 +22,12 @@ const CLUSTER_SCOPED = new Set([
   'Namespace',
   'Node',
   'APIService',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'PersistentVolume',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
 ])
 
 /** matches `k=v` and `k in (a,b)` selectors, joined by commas outside parentheses. */
@@ -96,12 +102,18 @@ export class FakeKubeClient implements KubeClient {
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
   }
 
-  private key(ref: ObjectRef): string {
-    return `${ref.apiVersion}|${ref.kind}|${CLUSTER_SCOPED.has(ref.kind) ? '' : (ref.namespace ?? '')}|${ref.name}`
+  /** Built-in cluster-scoped kinds, and custom ones whose CRD says `scope: Cluster`. */
+  private clusterScoped(apiVersion: string, kind: string): boolean {
+    if (CLUSTER_SCOPED.has(kind)) return true
+    return (this.crdFor(apiVersion, kind)?.spec as {scope?: string} | undefined)?.scope === 'Cluster'
   }
 
-  async isNamespaced(_apiVersion: string, kind: string): Promise<boolean> {
-    return !CLUSTER_SCOPED.has(kind)
+  private key(ref: ObjectRef): string {
+    return `${ref.apiVersion}|${ref.kind}|${this.clusterScoped(ref.apiVersion, ref.kind) ? '' : (ref.namespace ?? '')}|${ref.name}`
+  }
+
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return !this.clusterScoped(apiVersion, kind)
   }
 
   async serverVersion(): Promise<string> {
