@@ -1,6 +1,7 @@
 import {Command, Errors} from '@oclif/core'
 
 import {EXIT, type Problem, isUserError} from './errors.js'
+import {ownFlagsFirst} from './flags.js'
 import {type Reporter, quietReporter} from './services/progress.js'
 
 /** The --json envelope's error: enough for a pipeline to branch on, never a stack trace. */
@@ -34,6 +35,12 @@ export abstract class BaseCommand extends Command {
       (line) => this.log(line),
       (line) => this.notice(line),
     )
+  }
+
+  /** The command line with the addon's own flags behind `--` (see ownFlagsFirst). */
+  protected addonArgv(): string[] {
+    const command = this.constructor as unknown as {flags?: Record<string, {char?: string; type: string}>}
+    return ownFlagsFirst(this.argv, command.flags ?? {})
   }
 
   /**

@@ -84,35 +84,42 @@ export const agentFlags = {
 }
 
 /**
- * Moves the tokens that are not mk8s flags behind `--`, so `nodes args set kubelet --max-pods=200` reads as
- * `nodes args set kubelet -- --max-pods=200`. Tokens already after `--` stay there.
+ * The command line with what is not the command's own set apart, for commands whose arguments carry flags of their
+ * own: an addon's (`enable hostpath-storage --reclaim-policy Retain`, as MicroK8s passes them to the addon) or a
+ * service's (`nodes args set kubelet --max-pods=200`). From the first argument on, every token that is not one of the
+ * command's flags (with its value) goes behind `--`, in order, so oclif hands it over as an argument. The command's
+ * own flags keep their meaning wherever they are written, and come after the arguments (a flag taking many values
+ * would swallow them); before the first argument an unknown flag stays an error.
  */
-export function serviceFlagsLast(argv: string[], flags: Record<string, {char?: string; type: string}>): string[] {
+export function ownFlagsFirst(argv: string[], flags: Record<string, {char?: string; type: string}>): string[] {
+  // --json is oclif's own, added by enableJsonFlag.
   const known = new Map<string, {type: string}>([['--json', {type: 'boolean'}]])
   for (const [name, flag] of Object.entries(flags)) {
     known.set(`--${name}`, flag)
+    if (flag.type === 'boolean') known.set(`--no-${name}`, flag)
     if (flag.char) known.set(`-${flag.char}`, flag)
   }
 
-  const mine: string[] = []
-  const service: string[] = []
+  const positional: string[] = []
+  const own: string[] = []
+  const passed: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]
     if (token === '--') {
-      service.push(...argv.slice(i + 1))
+      passed.push(...argv.slice(i + 1))
       break
     }
 
-    const name = token.split('=')[0]
-    const flag = token.startsWith('-') ? known.get(name) : undefined
-    if (!token.startsWith('-')) (service.length > 0 ? service : mine).push(token)
-    else if (flag) {
-      mine.push(token)
-      if (flag.type === 'option' && !token.includes('=') && i + 1 < argv.length) mine.push(argv[++i])
-    } else service.push(token)
+    const flag = token.startsWith('-') && token !== '-' ? known.get(token.split('=')[0]) : undefined
+    if (flag) {
+      own.push(token)
+      if (flag.type === 'option' && !token.includes('=') && i + 1 < argv.length) own.push(argv[++i])
+    } else if (positional.length === 0 && token.startsWith('-') && token !== '-') own.push(token)
+    else if (positional.length === 0) positional.push(token)
+    else passed.push(token)
   }
 
-  return [...mine, '--', ...service]
+  return [...positional, ...own, '--', ...passed]
 }
 
 /** Flags of `nodes args set` and `nodes args remove`. */

@@ -1,5 +1,5 @@
 
-import {UserError, ValidationError} from '../errors.js'
+import {UsageError, UserError, ValidationError} from '../errors.js'
 import {MAX_INPUT_FILE_BYTES, readBounded} from '../host/fs.js'
 import {type DeclarativeAddon, addonId} from '../models/addon.js'
 import {type OptionSpec, type OptionValue, OptionValueError, convertOption} from '../models/option-types.js'
@@ -49,7 +49,7 @@ export function resolveOptions(
   const raw = new Map<string, {from: string; value: unknown}>()
   const unknown = (key: string, from: string): never => {
     const names = Object.keys(specs).map(kebabCase)
-    throw new UserError(
+    throw new UsageError(
       `${from}: ${id} has no option "${key}"${names.length > 0 ? ` (options: ${names.join(', ')})` : ' (it takes no options)'}`,
     )
   }
@@ -89,7 +89,7 @@ export function resolveOptions(
       if (eq !== -1) put(name, body.slice(eq + 1), token)
       else if (spec.type === 'boolean' && (i + 1 >= args.length || args[i + 1].startsWith('--'))) put(name, true, token)
       else if (i + 1 < args.length) put(name, args[++i], token)
-      else throw new UserError(`${token}: ${id} option needs a value`)
+      else throw new UsageError(`${token}: ${id} option needs a value`)
       continue
     }
 
@@ -116,12 +116,12 @@ export function resolveOptions(
       // `dns:2001:db8::1` splits an IPv6 address on its colons.
       const ipv6 = positional.some(([, spec]) => ['ip', 'ipv6'].includes(spec.type) || ['ip', 'ipv6'].includes(spec.items ?? ''))
       if (ipv6 && args.every((arg) => /^[0-9a-fA-F]{0,4}$/.test(arg))) {
-        throw new UserError(
+        throw new UsageError(
           `${id}: an IPv6 address has ':' in it, which the addon:arg:arg form splits; give it in the space form: mk8s enable ${addon.entry.name} ${args.join(':')}`,
         )
       }
 
-      throw new UserError(
+      throw new UsageError(
         `${id} takes ${positional.length === 0 ? 'no' : `at most ${positional.length}`} positional argument${positional.length === 1 ? '' : 's'}; "${token}" is one too many`,
       )
     }
@@ -132,7 +132,7 @@ export function resolveOptions(
 
   for (const assignment of inputs.set ?? []) {
     const eq = assignment.indexOf('=')
-    if (eq <= 0) throw new UserError(`--set ${assignment}: expected key=value`)
+    if (eq <= 0) throw new UsageError(`--set ${assignment}: expected key=value`)
     put(assignment.slice(0, eq).trim(), assignment.slice(eq + 1), `--set ${assignment}`)
   }
 

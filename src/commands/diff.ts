@@ -48,7 +48,7 @@ kubectl diff does. (-f names apply files here, as in kubectl diff; options files
   }
 
   public async run(): Promise<ApplyDiff | Omit<DiffResult, 'notices'>> {
-    const {argv, flags} = await this.parse(Diff)
+    const {argv, flags} = await this.parse(Diff, this.addonArgv())
     if (flags.filename && argv.length > 0) throw new UsageError('diff takes an addon or -f FILE, not both')
     if (!flags.filename && argv.length === 0) throw new UsageError('Missing an addon to compare (or -f FILE)')
     const [{openSession}, output] = await Promise.all([import('../services/session.js'), import('../output/diff.js')])

@@ -21,7 +21,7 @@ export default class Disable extends BaseCommand {
   static override strict = false
 
   public async run(): Promise<ChangeResult | {help: string}> {
-    const {argv, flags} = await this.parse(Disable)
+    const {argv, flags} = await this.parse(Disable, this.addonArgv())
     const help = await this.addonHelp(argv as string[])
     if (help) return help
     const [{AddonService}, {fleetOf, openSession}, output] = await Promise.all([

@@ -31,7 +31,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
   static override strict = false
 
   public async run(): Promise<ChangeResult | {help: string}> {
-    const {argv, flags} = await this.parse(Enable)
+    const {argv, flags} = await this.parse(Enable, this.addonArgv())
     const help = await this.addonHelp(argv as string[])
     if (help) return help
     const [{AddonService}, {fleetOf, openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([

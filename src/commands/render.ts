@@ -33,7 +33,7 @@ Options take both MicroK8s grammars: "dns:1.1.1.1,8.8.8.8" or "dns 1.1.1.1 --clu
   static override strict = false
 
   public async run(): Promise<{addon: string; objects: {object: KubeObject; template: string}[]} | {help: string}> {
-    const {argv, flags} = await this.parse(Render)
+    const {argv, flags} = await this.parse(Render, this.addonArgv())
     const help = await this.addonHelp(argv as string[])
     if (help) return help
     const [{formatManifests, renderOffline}, {parseImageFlags}, {addonId}] = await Promise.all([

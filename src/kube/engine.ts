@@ -1,5 +1,5 @@
 import {KubeError, UserError} from '../errors.js'
-import {parallel} from '../util/async.js'
+import {parallel, sleep} from '../util/async.js'
 import {PHASES, byPhase, isCustomResource, sortForDelete} from './order.js'
 import {type Readiness, conditionSummary, isWaited, readinessOf} from './readiness.js'
 import {
@@ -124,6 +124,43 @@ async function follow(
 
 export interface ApplyProgress {
   applied?: (done: number, total: number, phase: string) => void
+  /** An object deleted and created again: a field it changes cannot change in place (see REPLACED_WHEN_IMMUTABLE). */
+  replaced?: (ref: ObjectRef, why: string) => void
+}
+
+/**
+ * Kinds whose immutable fields an addon's options set (a StorageClass's reclaimPolicy, kube-dns's clusterIP, a
+ * RuntimeClass's handler, a Job's template, an IngressClass's controller): when the server refuses the change in
+ * place, the object is deleted and created again, as `kubectl replace --force` would. Never a kind that holds data
+ * (PersistentVolumeClaim) or runs a rollout (Deployment).
+ */
+const REPLACED_WHEN_IMMUTABLE = new Set(['IngressClass', 'Job', 'RuntimeClass', 'Service', 'StorageClass'])
+const IMMUTABLE = /immutable|updates to .* (are|is) forbidden|may not be changed|field is not allowed to change/i
+
+/** Server-side applies one object, replacing it when it is of a kind that may be and the server says it must be. */
+async function applyOrReplace(
+  client: KubeClient,
+  object: KubeObject,
+  options: {dryRun?: boolean; force?: boolean; progress?: ApplyProgress; timeoutMs: number},
+): Promise<KubeObject> {
+  const apply = () => client.apply(object, {dryRun: options.dryRun, fieldManager: FIELD_MANAGER, force: options.force})
+  try {
+    return await apply()
+  } catch (error) {
+    const refused = error instanceof KubeError && error.code === 422 && IMMUTABLE.test(error.message)
+    if (!refused || options.dryRun || !REPLACED_WHEN_IMMUTABLE.has(object.kind)) throw error
+    const ref = refOf(object)
+    options.progress?.replaced?.(ref, error.message)
+    await client.delete(ref, {propagation: 'Foreground'})
+    const deadline = Date.now() + options.timeoutMs
+    while (await client.get(ref)) {
+      if (Date.now() >= deadline)
+        throw new KubeError(`Timed out replacing ${describeRef(ref)}: it is still being deleted`)
+      await sleep(100)
+    }
+
+    return apply()
+  }
 }
 
 /** Sets or drops metadata.namespace by what the server says of the kind, so records name objects exactly. */
@@ -144,6 +181,27 @@ export async function normalizeNamespaces(client: KubeClient, objects: KubeObjec
 }
 
 /**
+ * Waits until the API server can list a new CRD's kind. Established comes before the kind's watch cache is ready; a
+ * CRD deleted in that moment (an addon enabled then disabled at once) hits "storage is (re)initializing" in the API
+ * server's CRD finalizer, which then backs off for many minutes. Any other error is left to the requests that follow.
+ */
+async function untilListable(client: KubeClient, crd: KubeObject, deadline: number): Promise<void> {
+  const spec = crd.spec as {group: string; names: {kind: string}; versions?: {name: string; served?: boolean}[]}
+  const version = spec.versions?.find((v) => v.served !== false)?.name
+  if (!version) return
+  for (;;) {
+    try {
+      await client.list(`${spec.group}/${version}`, spec.names.kind)
+      return
+    } catch (error) {
+      const initializing = error instanceof KubeError && (error.code === 429 || /initializing/i.test(error.message))
+      if (!initializing || Date.now() >= deadline) return
+      await sleep(200)
+    }
+  }
+}
+
+/**
  * Server-side applies objects phase by phase, in parallel within a phase; CRDs are waited to Established before
  * anything that may use them.
  */
@@ -158,17 +216,17 @@ export async function applyObjects(
   for (const [index, phase] of phases.entries()) {
     if (phase.length === 0) continue
     const results = await parallel(phase, CONCURRENCY, async (object) => {
-      const result = await client.apply(object, {
-        dryRun: options.dryRun,
-        fieldManager: FIELD_MANAGER,
-        force: options.force,
-      })
+      const result = await applyOrReplace(client, object, options)
       options.progress?.applied?.(++done, objects.length, PHASES[index])
       return result
     })
     applied.push(...results)
     const crds = results.filter((o) => o.kind === 'CustomResourceDefinition')
-    if (crds.length > 0 && !options.dryRun) await waitReady(client, crds.map(refOf), {timeoutMs: options.timeoutMs})
+    if (crds.length > 0 && !options.dryRun) {
+      await waitReady(client, crds.map(refOf), {timeoutMs: options.timeoutMs})
+      const deadline = Date.now() + options.timeoutMs
+      await Promise.all(crds.map((crd) => untilListable(client, crd, deadline)))
+    }
   }
 
   return applied
@@ -221,6 +279,20 @@ async function latestWarnings(client: KubeClient, refs: ObjectRef[]): Promise<Ma
   }
 
   return warnings
+}
+
+/**
+ * Why an object being deleted is still there: a namespace's own conditions say it (NamespaceDeletionDiscoveryFailure
+ * when an aggregated API does not answer, content or finalizers remaining); anything else waits for its finalizers.
+ */
+function whyNotDeleted(object: KubeObject | undefined): string {
+  if (!object) return 'still present'
+  const blocking = (
+    (object.status as {conditions?: {message?: string; status: string; type: string}[]} | undefined)?.conditions ?? []
+  ).filter((c) => c.status === 'True' && c.type.startsWith('Namespace'))
+  if (blocking.length > 0) return blocking.map((c) => `${c.type}: ${c.message ?? ''}`.trim()).join('; ')
+  const finalizers = object.metadata.finalizers ?? []
+  return finalizers.length > 0 ? `waiting for finalizers ${finalizers.join(', ')}` : 'still present'
 }
 
 const WORKLOAD_KINDS = new Set(['DaemonSet', 'Deployment', 'Job', 'ReplicaSet', 'StatefulSet'])
@@ -386,13 +458,20 @@ export async function deleteObjects(
   await parallel(podOwners, CONCURRENCY, async (ref) => client.delete(ref, {propagation: 'Background'}))
   for (const phase of sortForDelete(refs.filter((ref) => !covered(ref)))) {
     if (phase.length === 0) continue
-    await parallel(phase, CONCURRENCY, async (ref) => client.delete(ref))
+    // Workloads in the foreground, so that their pods are gone when the wait ends. Anything else in the background:
+    // a foreground deletion waits for the garbage collector, which watches a custom resource's kind only from its
+    // next resync (up to a minute after the CRD appeared); kubectl deletes in the background too.
+    await parallel(phase, CONCURRENCY, async (ref) =>
+      client.delete(ref, {propagation: POD_OWNERS.has(ref.kind) ? 'Foreground' : 'Background'}),
+    )
     let remaining: ObjectRef[] = phase
+    let last = new Map<string, KubeObject>()
     await follow(
       client,
       kindsOf(phase),
       {deadline, labelSelector: options.labelSelector, skipUnlistable: true},
       (found) => {
+        last = found
         remaining = phase.filter((ref) => found.has(refKey(ref)))
         const namespacesGone = remaining.length === 0 && phase.some((ref) => ref.kind === 'Namespace')
         options.progress?.(
@@ -404,12 +483,13 @@ export async function deleteObjects(
       },
     )
     if (remaining.length > 0) {
+      const reasons = remaining.map((ref) => whyNotDeleted(last.get(refKey(ref))))
       throw new NotReadyError(
         [
           `Timed out waiting for ${remaining.length} object(s) to be deleted:`,
-          ...remaining.map((r) => `  ${describeRef(r)}`),
+          ...remaining.map((r, i) => `  ${describeRef(r)}: ${reasons[i]}`),
         ].join('\n'),
-        remaining.map((ref) => ({conditions: '', reason: 'still present', ref, state: 'pending'})),
+        remaining.map((ref, i) => ({conditions: '', reason: reasons[i], ref, state: 'pending'})),
       )
     }
 

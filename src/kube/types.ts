@@ -4,6 +4,7 @@ export interface ObjectMeta {
   annotations?: Record<string, string>
   creationTimestamp?: string
   deletionTimestamp?: string
+  finalizers?: string[]
   generation?: number
   labels?: Record<string, string>
   managedFields?: unknown[]

@@ -417,7 +417,11 @@ export class AddonService {
         objects: [...stale, ...plan.refs],
         state: 'applying',
       })
-      const progress: ApplyProgress = {applied: (done, total, phase) => update(`applying ${done}/${total} (${phase})`)}
+      const progress: ApplyProgress = {
+        applied: (done, total, phase) => update(`applying ${done}/${total} (${phase})`),
+        replaced: (ref) =>
+          this.reporter.notice(`Replacing ${describeRef(ref)}: a field the new options change cannot change in place`),
+      }
       await applyObjects(this.client, plan.objects, {
         force: options.forceConflicts,
         progress,

@@ -15,6 +15,27 @@ describe('mk8s CLI', () => {
     expect(stdout).toMatch(/kind: Service\nmetadata:\n {2}name: kube-dns[\s\S]*clusterIP: 10.152.183.10/)
   })
 
+  it("passes flags written after the addon to it, as MicroK8s does, keeping mk8s's own wherever they are", async () => {
+    const {code, stdout} = await mk8s([
+      'render',
+      'storage',
+      '--reclaim-policy',
+      'Retain',
+      '--json',
+      '--default-class=false',
+    ])
+    expect(code).toBe(0)
+    const {result} = JSON.parse(stdout) as {result: {objects: {object: Record<string, unknown>}[]}}
+    const storageClass = result.objects.find(({object}) => object.kind === 'StorageClass')!.object
+    expect(storageClass.reclaimPolicy).toBe('Retain')
+    expect(storageClass.metadata).toMatchObject({annotations: {'storageclass.kubernetes.io/is-default-class': 'false'}})
+    const before = await mk8s(['render', '--reclaim-policy', 'Retain', 'storage'])
+    expect(before.code).toBe(2)
+    expect(before.stderr).toContain('Nonexistent flag: --reclaim-policy')
+    const unknown = await mk8s(['render', 'storage', '--no-such-option'])
+    expect(unknown.stderr).toContain('core/hostpath-storage has no option "no-such-option"')
+  })
+
   it('exits 1 with the MicroK8s message for an unknown addon, without a stack trace', async () => {
     const {code, stderr, stdout} = await mk8s(['render', 'nosuchaddon'])
     expect(code).toBe(1)

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {applySetId, parseRecord, recordObject} from '../../src/records/applyset.js'
 import {ClusterLock} from '../../src/records/lock.js'
+import {KubeError} from '../../src/errors.js'
 import {NotReadyError, applyObjects, deleteObjects, normalizeNamespaces, waitReady} from '../../src/kube/engine.js'
 import {byPhase, phaseOf} from '../../src/kube/order.js'
 import {readinessOf} from '../../src/kube/readiness.js'
@@ -113,14 +114,14 @@ describe('apply order', () => {
     const progress: number[] = []
     await deleteObjects(client, objects.map(refOf), {progress: (done) => progress.push(done), timeoutMs: 1000})
     // The ConfigMap in x goes with its namespace, the Deployment's pods are set going at once, and the custom resource
-    // in x is deleted while its controller still runs.
+    // in x is deleted while its controller still runs. Only workloads elsewhere would be deleted in the foreground.
     expect(deleted).toEqual([
       'Deployment/d (background)',
-      'Widget/w',
-      'ConfigMap/kept-apart',
-      'ClusterRole/r',
-      'Namespace/x',
-      'CustomResourceDefinition/widgets.example.com',
+      'Widget/w (background)',
+      'ConfigMap/kept-apart (background)',
+      'ClusterRole/r (background)',
+      'Namespace/x (background)',
+      'CustomResourceDefinition/widgets.example.com (background)',
     ])
     expect(client.objects.size).toBe(0)
     expect(progress.at(-1)).toBe(objects.length)
@@ -203,9 +204,10 @@ describe('readiness', () => {
       reason: 'bad spec',
       state: 'failed',
     })
-    expect(readinessOf(custom({conditions: [{reason: 'Progressing', status: 'True', type: 'Reconciling'}]}))).toEqual(
-      {reason: 'Progressing', state: 'pending'},
-    )
+    expect(readinessOf(custom({conditions: [{reason: 'Progressing', status: 'True', type: 'Reconciling'}]}))).toEqual({
+      reason: 'Progressing',
+      state: 'pending',
+    })
     expect(readinessOf(custom({conditions: [{message: 'issuing', status: 'False', type: 'Ready'}]}))).toEqual({
       reason: 'issuing',
       state: 'pending',
@@ -222,7 +224,13 @@ describe('readiness', () => {
       ...obj('StatefulSet', 's'),
       metadata: {generation: 1, name: 's'},
       spec: {replicas: 1},
-      status: {currentRevision: 's-1', observedGeneration: 1, readyReplicas: 1, updateRevision: 's-2', updatedReplicas: 1},
+      status: {
+        currentRevision: 's-1',
+        observedGeneration: 1,
+        readyReplicas: 1,
+        updateRevision: 's-2',
+        updatedReplicas: 1,
+      },
     }
     expect(readinessOf(sts)).toEqual({reason: 'rolling out revision s-2', state: 'pending'})
     expect(readinessOf({...sts, status: {...sts.status, currentRevision: 's-2'}}).state).toBe('ready')
@@ -249,7 +257,9 @@ describe('readiness', () => {
           containerStatuses: [{state: {waiting: {message: 'pull access denied', reason: 'ImagePullBackOff'}}}],
         }),
         pod('web-5d8f-fghij', {
-          conditions: [{message: '0/3 nodes are available', reason: 'Unschedulable', status: 'False', type: 'PodScheduled'}],
+          conditions: [
+            {message: '0/3 nodes are available', reason: 'Unschedulable', status: 'False', type: 'PodScheduled'},
+          ],
         }),
         pod('other-1', {containerStatuses: [{state: {waiting: {reason: 'CrashLoopBackOff'}}}]}),
       ],
@@ -262,6 +272,48 @@ describe('readiness', () => {
       'web-5d8f-abcde: ImagePullBackOff (pull access denied); web-5d8f-fghij: Unschedulable (0/3 nodes are available)',
     )
     expect(error.message).toContain('; pods: web-5d8f-abcde: ImagePullBackOff (pull access denied)')
+  })
+
+  it('replaces a StorageClass whose immutable field changes, never a claim', async () => {
+    const client = new FakeKubeClient()
+    const apply = client.apply.bind(client)
+    // The real server's rule: reclaimPolicy and a claim's storageClassName cannot change in place.
+    client.apply = async (object, options) => {
+      const existing = [...client.objects.values()].find(
+        (o) => o.kind === object.kind && o.metadata.name === object.metadata.name,
+      )
+      const field = object.kind === 'StorageClass' ? 'reclaimPolicy' : 'storageClassName'
+      const value = (o: KubeObject) =>
+        object.kind === 'StorageClass' ? o[field] : (o.spec as Record<string, unknown>)?.[field]
+      if (existing && value(existing) !== value(object))
+        throw new KubeError(
+          `${object.kind} "${object.metadata.name}" is invalid: ${field}: Forbidden: updates to ${field} are forbidden.`,
+          422,
+        )
+      return apply(object, options)
+    }
+
+    const storageClass = (reclaimPolicy: string): KubeObject => ({
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: {name: 'fast'},
+      provisioner: 'x',
+      reclaimPolicy,
+    })
+    const replaced: string[] = []
+    await applyObjects(client, [storageClass('Delete')], {timeoutMs: 1000})
+    await applyObjects(client, [storageClass('Retain')], {
+      progress: {replaced: (ref) => replaced.push(ref.name)},
+      timeoutMs: 1000,
+    })
+    expect(replaced).toEqual(['fast'])
+    expect([...client.objects.values()].find((o) => o.kind === 'StorageClass')?.reclaimPolicy).toBe('Retain')
+
+    const claim = (storageClassName: string) => obj('PersistentVolumeClaim', 'data', {spec: {storageClassName}})
+    await applyObjects(client, [claim('a')], {timeoutMs: 1000})
+    await expect(applyObjects(client, [claim('b')], {timeoutMs: 1000})).rejects.toThrow(
+      'updates to storageClassName are forbidden',
+    )
   })
 
   it('names every pending object with its conditions when the timeout passes', async () => {

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
-import {nodeChangeFlags, serviceFlagsLast} from '../../../flags.js'
+import {nodeChangeFlags, ownFlagsFirst} from '../../../flags.js'
 import type {NodeChange} from '../../../services/nodes.js'
 
 export default class NodesArgsRemove extends BaseCommand {
@@ -26,7 +26,7 @@ Flags come after --. A node that fails is reported and makes the command exit 1 
   static override strict = false
 
   public async run(): Promise<{nodes: NodeChange[]; service: string}> {
-    const {argv, flags} = await this.parse(NodesArgsRemove, serviceFlagsLast(this.argv, NodesArgsRemove.flags))
+    const {argv, flags} = await this.parse(NodesArgsRemove, ownFlagsFirst(this.argv, NodesArgsRemove.flags))
     const [nodes, output, {UsageError}] = await Promise.all([
       import('../../../services/nodes.js'),
       import('../../../output/node-changes.js'),

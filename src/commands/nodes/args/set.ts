@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../../base-command.js'
-import {nodeChangeFlags, serviceFlagsLast} from '../../../flags.js'
+import {nodeChangeFlags, ownFlagsFirst} from '../../../flags.js'
 import type {NodeChange} from '../../../services/nodes.js'
 
 export default class NodesArgsSet extends BaseCommand {
@@ -28,7 +28,7 @@ reported and makes the command exit 1 once the others are done, and running it a
   static override strict = false
 
   public async run(): Promise<{nodes: NodeChange[]; service: string}> {
-    const {argv, flags} = await this.parse(NodesArgsSet, serviceFlagsLast(this.argv, NodesArgsSet.flags))
+    const {argv, flags} = await this.parse(NodesArgsSet, ownFlagsFirst(this.argv, NodesArgsSet.flags))
     const [nodes, output, {parseFlagTokens}, {UsageError}] = await Promise.all([
       import('../../../services/nodes.js'),
       import('../../../output/node-changes.js'),
