@@ -81,7 +81,7 @@ describe('clusterStatus', () => {
     expect(hooks).toEqual(['ha: enabled', 'portainer: disabled', 'storage: enabled'])
     expect(formatShort(status)).toContain('hooks/storage: enabled\n')
     expect(formatPretty(status)).toMatch(
-      / {2}enabled:\n {4}ha {19}# \(hooks\) h\n {4}storage {14}# \(hooks\) s\n {2}disabled:\n {4}cert-manager {9}# \(core\) Cloud native/,
+      / {2}enabled:\n {4}ha {19}# \(hooks\) h\n {4}storage {14}# \(hooks\) s\n {2}disabled:\n {4}registry-ui {10}# \(community\) A web interface/,
     )
   })
 })

@@ -97,6 +97,19 @@ describe('the bundled core repository', () => {
     for (const addon of addons) if (addon.id !== 'core/rbac') expect(addon.objects, addon.id).toBeGreaterThan(0)
   })
 
+  it('bundles community addons that build on core ones, one of them a MicroK8s hook addon', async () => {
+    const {addons, problems} = await lintRepository({path: join(bundledAddonsDir, 'community')})
+    expect(problems).toEqual([])
+    expect(addons.map((a) => `${a.id} ${a.kind}`)).toEqual([
+      'community/registry-ui hook',
+      'community/selfsigned-issuer declarative',
+      'community/whoami declarative',
+    ])
+    const {service} = await setup()
+    const result = await service.enable({timeoutMs: 2000, tokens: ['whoami']})
+    expect(result.addons.map((a) => a.addon)).toEqual(['core/ingress', 'community/whoami'])
+  })
+
   it('gives every image of every addon a key, so --image and --registry-mirror reach it', async () => {
     const rendered = await renderOffline({
       imageOverrides: {
