@@ -135,7 +135,7 @@ export interface ApplyProgress {
  * (PersistentVolumeClaim) or runs a rollout (Deployment).
  */
 const REPLACED_WHEN_IMMUTABLE = new Set(['IngressClass', 'Job', 'RuntimeClass', 'Service', 'StorageClass'])
-const IMMUTABLE = /immutable|updates to .* (are|is) forbidden|may not be changed|field is not allowed to change/i
+const IMMUTABLE = /immutable|updates to .* (are|is) forbidden|may not (be )?change|field is not allowed to change/i
 
 /** Server-side applies one object, replacing it when it is of a kind that may be and the server says it must be. */
 async function applyOrReplace(

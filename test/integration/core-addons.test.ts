@@ -118,6 +118,13 @@ describe('the core addons on the real control plane', () => {
     await enable(['dns'])
     expect(corefile()).toContain('forward . 8.8.8.8 8.8.4.4\n')
     expect(flagOnEveryNode('kubelet', '--cluster-dns')).toEqual(['10.152.183.10', '10.152.183.10', '10.152.183.10'])
+    // A Service's clusterIP cannot change in place: kube-dns is made again, and every kubelet follows.
+    const moved = await enable(['dns::10.152.183.20'])
+    expect(moved.stderr).toContain('Replacing Service kube-system/kube-dns')
+    expect(
+      kubectlJson<{spec: {clusterIP: string}}>(['get', 'service', 'kube-dns', '-n', 'kube-system']).spec.clusterIP,
+    ).toBe('10.152.183.20')
+    expect(flagOnEveryNode('kubelet', '--cluster-dns')).toEqual(['10.152.183.20', '10.152.183.20', '10.152.183.20'])
     await disable(['dns'])
 
     const set = await mk8s(['nodes', 'args', 'set', 'kubelet', '--', '--resolv-conf=/run/systemd/resolve/resolv.conf'])
