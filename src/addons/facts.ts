@@ -59,6 +59,7 @@ function hasGpu(node: KubeObject): boolean {
 /** Reads facts from a cluster, once each per instance. */
 export class FactReader {
   private readonly read = new Map<FactName, Promise<ClusterFacts[FactName]>>()
+  private nodes?: Promise<KubeObject[]>
 
   constructor(
     private readonly client: KubeClient,
@@ -80,14 +81,20 @@ export class FactReader {
     return facts
   }
 
+  /** One LIST of the nodes for every fact about them. */
+  private listNodes(): Promise<KubeObject[]> {
+    this.nodes ??= this.client.list('v1', 'Node')
+    return this.nodes
+  }
+
   private async readFact(name: FactName): Promise<ClusterFacts[FactName]> {
     switch (name) {
       case 'gpuNodes': {
-        return (await this.client.list('v1', 'Node')).filter((node) => hasGpu(node)).map((node) => node.metadata.name)
+        return (await this.listNodes()).filter((node) => hasGpu(node)).map((node) => node.metadata.name)
       }
 
       case 'nodeNames': {
-        return (await this.client.list('v1', 'Node')).map((node) => node.metadata.name).sort()
+        return (await this.listNodes()).map((node) => node.metadata.name).sort()
       }
 
       case 'kubeletResolvConf': {

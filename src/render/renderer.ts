@@ -26,6 +26,14 @@ export interface RenderContext {
   options: Record<string, OptionValue>
 }
 
+/** What every template of an addon sees: the context and the addon's own name, repository and version. */
+function templateData(addon: DeclarativeAddon, context: RenderContext) {
+  return {
+    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
+    ...context,
+  }
+}
+
 /** The line each document of a multi-document text starts on; `yaml` keeps positions, so it is loaded only here. */
 async function documentLines(text: string): Promise<(number | undefined)[]> {
   const {LineCounter, parseAllDocuments} = await loadYamlLibrary()
@@ -84,10 +92,7 @@ export async function compileAddonTemplates(addon: DeclarativeAddon): Promise<Pr
  */
 export async function renderAddon(addon: DeclarativeAddon, context: RenderContext): Promise<RenderedObject[]> {
   const id = addonId(addon.entry)
-  const data = {
-    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
-    ...context,
-  }
+  const data = templateData(addon, context)
   const rendered: RenderedObject[] = []
   const problems: Problem[] = []
   let renderedBytes = 0
@@ -168,10 +173,7 @@ export interface RenderedNodeArgs {
 
 /** Renders addon.yaml `nodeArgs`: each value a Handlebars template (`"{{options.serviceIp}}"`), strict. */
 export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext): RenderedNodeArgs[] {
-  const data = {
-    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
-    ...context,
-  }
+  const data = templateData(addon, context)
   return Object.entries(addon.definition.nodeArgs ?? {}).map(([service, change]) => {
     const update: Record<string, string> = {}
     for (const [flag, value] of Object.entries(change.set ?? {})) {
@@ -202,10 +204,7 @@ export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext):
 export function renderMessage(addon: DeclarativeAddon, context: RenderContext): string | undefined {
   const {message} = addon.definition
   if (!message) return undefined
-  const data = {
-    addon: {name: addon.definition.name, repository: addon.entry.repository, version: addon.definition.version},
-    ...context,
-  }
+  const data = templateData(addon, context)
   try {
     return handlebars().compile(message, {noEscape: true, strict: true})(data).trim()
   } catch (error) {

@@ -439,14 +439,15 @@ export class AddonService {
           }
         }
 
+        // Served APIServices are waited for only with --wait=full, even when the ready targets leave them out.
         const skipped = new Set(served.map(({ref}) => refKey(ref)))
         const chosen = targets
           ? plan.refs.filter((ref) => targets.some((target) => matchesTarget(target, ref)))
           : plan.refs
-        // --wait=full: the served APIServices too, even when the addon's ready targets leave them out.
-        const waited = options.waitServed
-          ? [...chosen.filter((ref) => !skipped.has(refKey(ref))), ...served.map(({ref}) => ref)]
-          : chosen.filter((ref) => !skipped.has(refKey(ref)))
+        const waited = [
+          ...chosen.filter((ref) => !skipped.has(refKey(ref))),
+          ...(options.waitServed ? served.map(({ref}) => ref) : []),
+        ]
         await waitReady(this.client, waited, {
           labelSelector: `${PART_OF}=${plan.setId}`,
           progress: {

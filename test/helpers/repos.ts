@@ -137,3 +137,29 @@ export function declarativeRepoFiles(overrides: Record<string, string> = {}, nam
     files[`addons/${name}/${path}`] = content
   return files
 }
+
+/**
+ * A declarative addon whose Deployment runs only on a node labelled `<label>=ready`: it cannot become ready until a
+ * test labels one, so the test decides when it does. `extra` is more manifest text for the same template.
+ */
+export function labelGatedAddon(
+  name: string,
+  options: {deployment?: string; extra?: string; label: string},
+): Record<string, string> {
+  const deployment = options.deployment ?? name
+  const title = name[0].toUpperCase() + name.slice(1)
+  return {
+    [`addons/${name}/addon.yaml`]: `name: ${name}\ndescription: ${title}\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n`,
+    [`addons/${name}/${name}.yaml.hbs`]: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${deployment}, namespace: default}
+spec:
+  selector: {matchLabels: {app: ${deployment}}}
+  template:
+    metadata: {labels: {app: ${deployment}}}
+    spec:
+      nodeSelector: {${options.label}: ready}
+      containers: [{name: app, image: "{{images.app}}"}]
+${options.extra ?? ''}`,
+  }
+}

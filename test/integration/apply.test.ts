@@ -2,7 +2,7 @@ import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'no
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {gitRepo, tempDir} from '../helpers/repos.js'
+import {gitRepo, labelGatedAddon, tempDir} from '../helpers/repos.js'
 import {clusterDir, kubectl, kubectlJson} from './cluster.js'
 import {mk8s} from './cli.js'
 
@@ -32,21 +32,7 @@ data: {greeting: "{{options.greeting}}"}
 `,
 })
 // Its pods need a node labelled mk8s-apply=ready: it cannot become ready until a test labels one.
-const gate = {
-  'addons/gate/addon.yaml':
-    'name: gate\ndescription: Gate\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n',
-  'addons/gate/gate.yaml.hbs': `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: apply-gate, namespace: default}
-spec:
-  selector: {matchLabels: {app: apply-gate}}
-  template:
-    metadata: {labels: {app: apply-gate}}
-    spec:
-      nodeSelector: {mk8s-apply: ready}
-      containers: [{name: app, image: "{{images.app}}"}]
-`,
-}
+const gate = labelGatedAddon('gate', {deployment: 'apply-gate', label: 'mk8s-apply'})
 
 let source: string
 let dir: string

@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ClusterLock} from '../../src/records/lock.js'
 import {HttpKubeClient} from '../../src/kube/http-client.js'
-import {commitAll, gitRepo, writeTree} from '../helpers/repos.js'
+import {commitAll, gitRepo, labelGatedAddon, writeTree} from '../helpers/repos.js'
 import {eventually, kubeconfig, kubectl, kubectlJson} from './cluster.js'
 import {mk8s, startMk8s} from './cli.js'
 
@@ -48,26 +48,15 @@ metadata: {name: shop-reader}
 rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
 `
 // Its pods need a node labelled mk8s-test=ready: it waits until a test labels one.
-const slow = {
-  'addons/slow/addon.yaml':
-    'name: slow\ndescription: Slow\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n',
-  'addons/slow/slow.yaml.hbs': `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: slow, namespace: default}
-spec:
-  selector: {matchLabels: {app: slow}}
-  template:
-    metadata: {labels: {app: slow}}
-    spec:
-      nodeSelector: {mk8s-test: ready}
-      containers: [{name: app, image: "{{images.app}}"}]
----
+const slow = labelGatedAddon('slow', {
+  extra: `---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: slow-settings, namespace: default}
 data: {x: y}
 `,
-}
+  label: 'mk8s-test',
+})
 
 let source: string
 

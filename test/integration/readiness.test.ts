@@ -3,7 +3,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {HttpKubeClient} from '../../src/kube/http-client.js'
 import {readinessOf} from '../../src/kube/readiness.js'
 import {sleep} from '../../src/util/async.js'
-import {gitRepo, tempDir} from '../helpers/repos.js'
+import {gitRepo, labelGatedAddon, tempDir} from '../helpers/repos.js'
 import {eventually, kubeconfig, kubectl} from './cluster.js'
 import {mk8s, startMk8s} from './cli.js'
 
@@ -16,19 +16,7 @@ const repository = {
   addons:
     - {name: prompt, description: Prompt, version: "1.0.0", check_status: deployment.apps/prompt, supported_architectures: [amd64, arm64]}
 `,
-  'addons/prompt/addon.yaml':
-    'name: prompt\ndescription: Prompt\nversion: 1.0.0\nimages: {app: registry.k8s.io/pause:3.10}\n',
-  'addons/prompt/prompt.yaml.hbs': `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: prompt, namespace: default}
-spec:
-  selector: {matchLabels: {app: prompt}}
-  template:
-    metadata: {labels: {app: prompt}}
-    spec:
-      nodeSelector: {mk8s-prompt: ready}
-      containers: [{name: app, image: "{{images.app}}"}]
-`,
+  ...labelGatedAddon('prompt', {label: 'mk8s-prompt'}),
 }
 
 beforeAll(async () => {
