@@ -82,8 +82,8 @@ export class KubeError extends UserError {
 
 /** An operation ran and part of it failed: the result says what succeeded, the message what did not. */
 export class OperationFailedError extends UserError {
-  constructor(message: string, result: unknown, problems: Problem[] = []) {
-    super(message, {problems, result})
+  constructor(message: string, result: unknown, problems: Problem[] = [], exitCode: number = EXIT.failed) {
+    super(message, {exitCode, problems, result})
     this.name = 'OperationFailedError'
   }
 }

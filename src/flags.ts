@@ -83,6 +83,15 @@ export const agentFlags = {
   }),
 }
 
+/** Flags of the commands that run MicroK8s hook addons: the programs their wrappers call. */
+export const hookFlags = {
+  helm: Flags.string({description: "helm for hook addons' helm wrappers (default: helm on PATH)", helpValue: 'PATH'}),
+  kubectl: Flags.string({
+    description: "kubectl for hook addons' kubectl wrappers (default: kubectl on PATH)",
+    helpValue: 'PATH',
+  }),
+}
+
 /**
  * The command line with what is not the command's own set apart, for commands whose arguments carry flags of their
  * own: an addon's (`enable hostpath-storage --reclaim-policy Retain`, as MicroK8s passes them to the addon) or a

@@ -501,6 +501,9 @@ export async function up(dir = defaultClusterDir) {
 export const AGENT_PORT = 25000
 export const agentTokenFile = (dir = defaultClusterDir) => join(dir, 'callback-token.txt')
 export const nodeDir = (dir, node) => join(dir, 'nodes', node)
+/** Each agent appends the addons it is asked to enable or disable (nodes_addon) to this file. */
+export const addonLog = (dir, node) => join(nodeDir(dir, node), 'addons.log')
+
 /** Each agent appends the service it restarts to this file, so tests can tell what was restarted. */
 export const restartLog = (dir, node) => join(nodeDir(dir, node), 'restarts.log')
 
@@ -591,6 +594,7 @@ export async function startAgent(dir = defaultClusterDir, name) {
       `--token-file=${agentTokenFile(dir)}`,
       `--cert=${join(here, 'agent', 'server.crt')}`,
       `--key=${join(here, 'agent', 'server.key')}`,
+      `--addon-command=echo {action} {addon} >> ${JSON.stringify(addonLog(dir, node.name))}`,
       ...restarts,
     ],
     {MK8S_CLUSTER_DIR: dir, MK8S_HOME: join(here, 'mk8s-home')},

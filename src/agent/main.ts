@@ -41,7 +41,10 @@ export async function serveAgent(
   const agent = new Agent({
     async addon(action, name) {
       const {runProcess} = await import('../host/exec.js')
-      if (microk8s)
+      // The agent checked the name (letters, digits, dashes): it is safe in a shell command.
+      const command = flags['addon-command']?.replaceAll('{action}', action).replaceAll('{addon}', name)
+      if (command) await runProcess('sh', ['-c', command], {timeoutMs: timeoutSeconds * 1000})
+      else if (microk8s)
         await runProcess(join(process.env.SNAP ?? '/snap/microk8s/current', `microk8s-${action}.wrapper`), [name])
       else await runProcess(process.execPath, [process.argv[1], action, name], {timeoutMs: timeoutSeconds * 1000})
     },

@@ -3,6 +3,11 @@
  * bin/run.js (node:util parseArgs, no oclif loaded: a long-running server should not carry the CLI) both read them.
  */
 export const AGENT_FLAGS = {
+  'addon-command': {
+    description:
+      "how to enable or disable an addon on this node when asked (nodes_addon): COMMAND, {action} and {addon} replaced (default: mk8s itself, or the snap's wrappers with --microk8s)",
+    type: 'string',
+  },
   'args-dir': {
     description: 'folder of the service args files (default: $SNAP_DATA/args with --microk8s)',
     type: 'string',
@@ -25,6 +30,7 @@ export const AGENT_FLAGS = {
 } as const
 
 export interface AgentFlagValues {
+  'addon-command'?: string
   'args-dir'?: string
   bind: string
   cert?: string

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {agentFlags, changeFlags, clusterFlags, parseDuration} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, hookFlags, parseDuration} from '../flags.js'
 import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Disable extends BaseCommand {
@@ -16,7 +16,7 @@ export default class Disable extends BaseCommand {
     '<%= config.bin %> <%= command.id %> core/dns --json',
   ]
 
-  static override flags = {...clusterFlags, ...changeFlags, ...agentFlags}
+  static override flags = {...clusterFlags, ...changeFlags, ...agentFlags, ...hookFlags}
 
   static override strict = false
 
@@ -24,7 +24,7 @@ export default class Disable extends BaseCommand {
     const {argv, flags} = await this.parse(Disable, this.addonArgv())
     const help = await this.addonHelp(argv as string[])
     if (help) return help
-    const [{AddonService}, {fleetOf, openSession}, output] = await Promise.all([
+    const [{AddonService}, {fleetOf, hooksOf, openSession}, output] = await Promise.all([
       import('../services/addon-service.js'),
       import('../services/session.js'),
       import('../output/change-result.js'),
@@ -35,6 +35,7 @@ export default class Disable extends BaseCommand {
       const service = new AddonService({
         ...session,
         fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
+        hooks: hooksOf(flags, this.jsonEnabled()),
         reporter: await this.reporter(),
       })
       const result = await service.disable({

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {agentFlags, changeFlags, clusterFlags, parseDuration, renderFlags, waitFlags} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, hookFlags, parseDuration, renderFlags, waitFlags} from '../flags.js'
 import type {ChangeResult} from '../services/addon-service.js'
 
 export default class Enable extends BaseCommand {
@@ -26,7 +26,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     '<%= config.bin %> <%= command.id %> metrics-server --wait=full',
   ]
 
-  static override flags = {...clusterFlags, ...changeFlags, ...waitFlags, ...agentFlags, ...renderFlags}
+  static override flags = {...clusterFlags, ...changeFlags, ...waitFlags, ...agentFlags, ...hookFlags, ...renderFlags}
 
   static override strict = false
 
@@ -34,18 +34,20 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     const {argv, flags} = await this.parse(Enable, this.addonArgv())
     const help = await this.addonHelp(argv as string[])
     if (help) return help
-    const [{AddonService}, {fleetOf, openSession, offlineSession}, {parseImageFlags}, output] = await Promise.all([
-      import('../services/addon-service.js'),
-      import('../services/session.js'),
-      import('../render/images.js'),
-      import('../output/change-result.js'),
-    ])
+    const [{AddonService}, {fleetOf, hooksOf, openSession, offlineSession}, {parseImageFlags}, output] =
+      await Promise.all([
+        import('../services/addon-service.js'),
+        import('../services/session.js'),
+        import('../render/images.js'),
+        import('../output/change-result.js'),
+      ])
     const timeoutMs = parseDuration(flags.timeout)
     const session = flags['dry-run'] === 'client' ? await offlineSession() : await openSession({...flags, timeoutMs})
     try {
       const service = new AddonService({
         ...session,
         fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
+        hooks: hooksOf(flags, this.jsonEnabled()),
         reporter: await this.reporter(),
       })
       const result = await service.enable({

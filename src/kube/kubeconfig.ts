@@ -142,6 +142,42 @@ function serverUrl(server: string, label: string, cluster: string): string {
   return url.href.replace(/\/+$/, '')
 }
 
+/** Fields of a kubeconfig cluster or user that name files, relative to the file that holds them. */
+const PATH_FIELDS = ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile']
+
+/**
+ * The chosen context as a kubeconfig of its own: that context, its cluster and its user, with every file path made
+ * absolute, so that programs given it (kubectl, helm, a hook's `$SNAP_DATA/credentials/client.config`) reach the same
+ * cluster as mk8s. Exec plugins stay as they are: the programs run them.
+ */
+export function exportContext(options: ConnectOptions = {}): {context: string; text: string} {
+  const config = load(options)
+  const contextName = options.context ?? config.current
+  if (!contextName)
+    throw new UserError(`No Kubernetes cluster configured: kubeconfig ${config.label} has no current context`)
+  const context = config.contexts.get(contextName)
+  if (!context) throw new UserError(`Context "${contextName}" is not in kubeconfig ${config.label}`)
+  const absolute = (entry: Record<string, unknown> | undefined) => {
+    const {base, ...rest} = entry ?? {}
+    for (const field of PATH_FIELDS) {
+      const value = rest[field]
+      if (typeof value === 'string' && value && !isAbsolute(value)) rest[field] = join(base as string, value)
+    }
+
+    return rest
+  }
+
+  const document = {
+    apiVersion: 'v1',
+    clusters: [{cluster: absolute(config.clusters.get(context.cluster)?.value), name: context.cluster}],
+    contexts: [{context, name: contextName}],
+    'current-context': contextName,
+    kind: 'Config',
+    users: [{name: context.user, user: absolute(config.users.get(context.user)?.value)}],
+  }
+  return {context: contextName, text: JSON.stringify(document, null, 2)}
+}
+
 /** Credentials of the chosen context; exec and auth-provider users are left to @kubernetes/client-node. */
 export async function loadCredentials(options: ConnectOptions = {}): Promise<Credentials> {
   const config = load(options)

@@ -10,6 +10,7 @@ export interface ObjectMeta {
   managedFields?: unknown[]
   name: string
   namespace?: string
+  ownerReferences?: {controller?: boolean; kind: string; name: string; uid?: string}[]
   resourceVersion?: string
   uid?: string
 }

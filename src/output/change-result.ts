@@ -19,9 +19,12 @@ export function changeFailure(result: ChangeResult): OperationFailedError | unde
   const message = failed
     .map((addon) => `Failed to ${addon.action} ${addon.addon}:\n${addon.message ?? 'unknown failure'}`)
     .join('\n')
+  // A failed hook's exit code becomes mk8s's, as `microk8s enable` exits with its hook's.
+  const exitCode = failed.find((addon) => addon.hook?.exitCode)?.hook?.exitCode
   return new OperationFailedError(
     message,
     result,
     failed.map((addon) => ({field: addon.addon, message: addon.message ?? 'failed'})),
+    exitCode,
   )
 }

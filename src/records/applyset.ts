@@ -28,8 +28,17 @@ export interface NodeArgsRecord {
   set: Record<string, string>
 }
 
+/** What a MicroK8s hook addon's record adds: the arguments its hook ran with, and how the last run ended. */
+export interface HookRecord {
+  args: string[]
+  /** The hook that failed (state `failed`), its exit code and what mk8s said. */
+  failed?: {action: 'disable' | 'enable'; exitCode: number; message: string}
+}
+
 export interface AddonRecord {
   addon: string
+  /** Set for a MicroK8s hook addon: it has no objects of its own in the record (its hook applied them). */
+  hook?: HookRecord
   images: Record<string, string>
   /** Service arguments the addon changed, node by node (addon.yaml nodeArgs). */
   nodeArgs?: NodeArgsRecord[]
@@ -41,8 +50,9 @@ export interface AddonRecord {
   /**
    * `applying` while an enable runs: a record left so was interrupted and is finished by enabling again.
    * `disabling`: a disable deleted the objects but could not restore every node's arguments; disable again finishes.
+   * `failed`: a hook addon's enable or disable hook exited non-zero (`hook.failed` says which and how).
    */
-  state: 'applying' | 'disabling' | 'enabled'
+  state: 'applying' | 'disabling' | 'enabled' | 'failed'
   updatedAt: string
   version: string
 }
@@ -103,6 +113,7 @@ export function recordObject(record: AddonRecord): KubeObject {
     apiVersion: 'v1',
     data: {
       addon: record.addon,
+      ...(record.hook ? {hook: JSON.stringify(record.hook)} : {}),
       images: JSON.stringify(record.images),
       nodeArgs: JSON.stringify(record.nodeArgs ?? []),
       objects: JSON.stringify(record.objects),
@@ -132,13 +143,14 @@ export function parseRecord(object: KubeObject): AddonRecord | undefined {
   try {
     return {
       addon: data.addon,
+      ...(data.hook ? {hook: JSON.parse(data.hook) as HookRecord} : {}),
       images: JSON.parse(data.images ?? '{}'),
       nodeArgs: JSON.parse(data.nodeArgs ?? '[]'),
       objects: JSON.parse(data.objects ?? '[]'),
       options: JSON.parse(data.options ?? '{}'),
       overrides: JSON.parse(data.overrides ?? '{}'),
       repository: data.repository,
-      state: data.state === 'enabled' || data.state === 'disabling' ? data.state : 'applying',
+      state: (['enabled', 'disabling', 'failed'] as const).find((state) => state === data.state) ?? 'applying',
       updatedAt: data.updatedAt,
       version: data.version,
     }

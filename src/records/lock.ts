@@ -28,6 +28,12 @@ export interface LockOptions {
   leaseSeconds?: number
 }
 
+/**
+ * Set by mk8s for the hooks it runs: the lease holder a nested `microk8s-enable.wrapper` (mk8s again) shares. A lease
+ * held by that holder is held by the nested run too: it neither waits for it, renews it nor releases it.
+ */
+export const LOCK_HOLDER_ENV = 'MK8S_LOCK_HOLDER'
+
 const leaseSecondsFrom = (options: LockOptions) =>
   options.leaseSeconds ?? (Number(process.env.MK8S_LOCK_LEASE_SECONDS) || DEFAULT_LEASE_SECONDS)
 
@@ -40,6 +46,15 @@ export class ClusterLock {
   private renewTimer?: NodeJS.Timeout
   private lease?: KubeObject
   private readonly leaseSeconds: number
+  /** The holder this process runs under (a hook's nested mk8s), from MK8S_LOCK_HOLDER. */
+  private readonly inherited = process.env[LOCK_HOLDER_ENV] || undefined
+  /** True when the lease is the inherited holder's: the outer mk8s renews and releases it. */
+  private shared = false
+
+  /** The identity the lease is held under: the inherited one when shared. */
+  get identity(): string {
+    return this.shared ? this.inherited! : this.holder
+  }
 
   constructor(
     private readonly client: KubeClient,
@@ -60,17 +75,23 @@ export class ClusterLock {
   private async tryAcquire(): Promise<LeaseSpec | undefined> {
     const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE}
     const current = await this.client.get(ref)
-    const spec: LeaseSpec = {
+    const spec = current?.spec as LeaseSpec | undefined
+    if (this.inherited && spec?.holderIdentity === this.inherited && !expired(spec, this.leaseSeconds)) {
+      this.shared = true
+      return undefined
+    }
+
+    const wanted: LeaseSpec = {
       acquireTime: nowMicro(),
       holderIdentity: this.holder,
       leaseDurationSeconds: this.leaseSeconds,
       renewTime: nowMicro(),
     }
     try {
-      if (!current) this.lease = await this.client.create(this.leaseObject(spec))
-      else if (expired(current.spec as LeaseSpec, this.leaseSeconds))
-        this.lease = await this.client.replace(this.leaseObject(spec, current.metadata.resourceVersion))
-      else return current.spec as LeaseSpec
+      if (!current) this.lease = await this.client.create(this.leaseObject(wanted))
+      else if (expired(spec!, this.leaseSeconds))
+        this.lease = await this.client.replace(this.leaseObject(wanted, current.metadata.resourceVersion))
+      else return spec
       return undefined
     } catch (error) {
       // Another mk8s created or took the lease between our read and write: it holds it now.
@@ -103,6 +124,7 @@ export class ClusterLock {
       await sleep(1000)
     }
 
+    if (this.shared) return
     this.renewTimer = setInterval(() => void this.renew(), (this.leaseSeconds * 1000) / 3)
     this.renewTimer.unref()
   }
@@ -136,6 +158,8 @@ export class ClusterLock {
 /** What a change needs of a lock: to hold it before its first write. The one who made it releases it. */
 export interface HeldLock {
   hold(): Promise<void>
+  /** The lease's holder once held, for the hooks whose nested mk8s share it. */
+  readonly holder?: string
 }
 
 /**
@@ -151,6 +175,11 @@ export class ChangeLock implements HeldLock {
 
   get held(): boolean {
     return this.lock !== undefined
+  }
+
+  /** Who holds the lease, once held: what a hook's nested mk8s is told to share. */
+  get holder(): string | undefined {
+    return this.lock?.identity
   }
 
   async hold(): Promise<void> {

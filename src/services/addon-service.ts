@@ -39,6 +39,7 @@ import type {ReadyTarget} from '../models/addon.js'
 import type {ImageOverrides} from '../render/images.js'
 import {plural} from '../util/text.js'
 import {type Reporter, silentReporter} from './progress.js'
+import {type HookEnvironment, HookAddons} from './hook-addons.js'
 import {type AddonResult, type ChangeResult, resultBuilder, summarize} from './change-result.js'
 
 export type {AddonResult, AddonStatus, ChangeResult} from './change-result.js'
@@ -85,6 +86,8 @@ export interface AddonServiceOptions {
   fleet?: () => Promise<NodeFleet | undefined>
   /** Shared by services of one run (apply -f), so that each fact is read once. */
   facts?: FactReader
+  /** How MicroK8s hook addons reach the cluster and their programs (the command's flags); the defaults otherwise. */
+  hooks?: HookEnvironment
   reporter?: Reporter
 }
 
@@ -129,6 +132,7 @@ export class AddonService {
   private readonly fleetProvider: () => Promise<NodeFleet | undefined>
   private fleetPromise?: Promise<NodeFleet | undefined>
   private readonly facts: FactReader
+  private readonly hookAddons: HookAddons
 
   constructor(options: AddonServiceOptions) {
     this.catalog = options.catalog
@@ -137,6 +141,13 @@ export class AddonService {
     this.reporter = options.reporter ?? silentReporter
     this.fleetProvider = options.fleet ?? (async () => undefined)
     this.facts = options.facts ?? new FactReader(this.client, () => this.fleet())
+    this.hookAddons = new HookAddons({
+      client: this.client,
+      cluster: this.cluster,
+      environment: options.hooks ?? {},
+      fleet: () => this.fleet(),
+      reporter: this.reporter,
+    })
   }
 
   /** The fleet, found once and only when a change needs it. */
@@ -165,18 +176,17 @@ export class AddonService {
       for (const addon of ordered) {
         const id = addonId(addon.entry)
         const request = explicit.get(id)
-        if (addon.kind === 'hook') {
-          const message = `${id} is a MicroK8s hook addon: mk8s cannot run its enable hook outside MicroK8s`
+        if (addon.kind === 'hook' && request && hasInputs) {
+          const message = `${id} is a MicroK8s hook addon: it takes arguments (${id}:a:b or ${id} --flag value), not --set or values files`
           results.push(resultBuilder('enable', id)('failed', {message}))
           break
         }
 
-        const result = await this.enableOne(
-          addon,
-          {...options, lock},
-          request,
-          request && hasInputs ? values : undefined,
-        )
+        const result =
+          addon.kind === 'hook'
+            ? // Named without arguments, a hook addon keeps the ones it was enabled with, as declarative options do.
+              await this.hookAddons.enable(addon, request?.args.length ? request.args : undefined, {...options, lock})
+            : await this.enableOne(addon, {...options, lock}, request, request && hasInputs ? values : undefined)
         results.push(result)
         if (result.status === 'failed') break
       }
@@ -225,7 +235,7 @@ export class AddonService {
     await this.withLock(options, async (lock) => {
       for (const {entry, request} of targets) {
         const record = records.find((r) => recordId(r) === addonId(entry))
-        const result = await this.disableOne(entry, record, {...options, lock}, request.args)
+        const result = await this.disableAny(entry, record, {...options, lock}, request.args)
         results.push(result)
         if (result.status === 'failed') break
       }
@@ -646,6 +656,24 @@ export class AddonService {
     return refs
   }
 
+  /** A hook addon runs its disable hook; a declarative one (or one whose repository is gone) is disabled from its record. */
+  private async disableAny(
+    entry: AddonEntry,
+    record: AddonRecord | undefined,
+    options: ChangeOptions & {lock: HeldLock},
+    args: string[],
+  ): Promise<AddonResult> {
+    const found = this.catalog.find(entry)
+    const addon = found ? await this.catalog.load(found) : undefined
+    if (addon?.kind === 'hook') return this.hookAddons.disable(addon, record, args, options)
+    if (record?.hook && !addon) {
+      const message = `${addonId(entry)} was enabled by its hook, and its repository is no longer added: add it again to run its disable hook`
+      return resultBuilder('disable', addonId(entry))('failed', {message})
+    }
+
+    return this.disableOne(entry, record, options, args)
+  }
+
   /** `record` is what the listing before the lock found; it is read again once the lock is held. */
   private async disableOne(
     entry: AddonEntry,
@@ -748,6 +776,14 @@ function staleMembers(record: AddonRecord | undefined, refs: ObjectRef[]): Objec
 /** One line for a user: what was done, or would be, for an addon. */
 export function describeResult(result: AddonResult): string {
   const seconds = `${((result.durations.total ?? 0) / 1000).toFixed(1)}s`
+  if (result.hook && result.status !== 'planned' && result.status !== 'failed') {
+    const verb = result.action === 'enable' ? 'Enabled' : 'Disabled'
+    const nodes = result.nodeArgs?.length
+      ? `, node arguments changed on ${plural(new Set((result.nodeArgs as NodeArgsRecord[]).map((e) => e.node)).size, 'node')}`
+      : ''
+    return `${verb} ${result.addon}: its ${result.action} hook finished in ${seconds}${nodes}`
+  }
+
   switch (result.status) {
     case 'enabled': {
       const pruned = result.pruned.length > 0 ? `, ${plural(result.pruned.length, 'object')} pruned` : ''
@@ -762,6 +798,7 @@ export function describeResult(result: AddonResult): string {
     }
 
     case 'planned': {
+      if (result.hook) return result.message ?? `Would run the ${result.action} hook of ${result.addon}`
       if (result.action === 'disable') {
         const cleanup = result.cleanup?.length ? `, then run ${result.cleanup.map(describeRef).join(', ')}` : ''
         return `Would delete ${plural(result.pruned.length, 'object')} for ${result.addon}${cleanup}`

@@ -11,8 +11,10 @@ export interface AddonResult {
   changes?: string[]
   /** Objects a disable made to clean up after the addon (hostpath-storage's data), run and deleted again. */
   cleanup?: ObjectRef[]
-  /** Milliseconds spent in each phase (render, apply, ready, prune, delete) and in all. */
+  /** Milliseconds spent in each phase (render, apply, ready, prune, delete, hook) and in all. */
   durations: Record<string, number>
+  /** A MicroK8s hook addon's run: the hook's arguments and its exit code (mk8s exits with it when it failed). */
+  hook?: {args: string[]; exitCode?: number}
   message?: string
   /** Service argument changes: planned (dry run), made (enable) or restored (disable). */
   nodeArgs?: unknown[]

@@ -3,6 +3,7 @@ import {DEFAULT_KUBE_VERSION} from '../addons/plan.js'
 import {HttpKubeClient} from '../kube/http-client.js'
 import type {KubeClient} from '../kube/types.js'
 import type {NodeFleet} from '../nodes/fleet.js'
+import type {HookEnvironment} from './hook-addons.js'
 
 export interface SessionOptions {
   context?: string
@@ -97,5 +98,40 @@ export function fleetOf(
       timeoutMs,
       tokenFile: flags['agent-token-file'],
     })
+  }
+}
+
+/**
+ * How hook addons reach the cluster: the same kubeconfig and context, and the agent and program flags again for the
+ * mk8s their `microk8s-enable.wrapper` runs. --json output keeps stdout one document: hooks then write to stderr.
+ */
+export function hooksOf(
+  flags: {
+    'agent-ca'?: string
+    'agent-timeout': string
+    'agent-token-file'?: string
+    context?: string
+    helm?: string
+    'insecure-skip-tls-verify'?: boolean
+    kubeconfig?: string
+    kubectl?: string
+    node?: string[]
+  },
+  json: boolean,
+): HookEnvironment {
+  const given = (name: string, value: string | undefined) => (value ? [`--${name}=${value}`] : [])
+  return {
+    connection: {context: flags.context, kubeconfig: flags.kubeconfig},
+    json,
+    nestedFlags: [
+      ...given('agent-ca', flags['agent-ca']),
+      `--agent-timeout=${flags['agent-timeout']}`,
+      ...given('agent-token-file', flags['agent-token-file']),
+      ...(flags['insecure-skip-tls-verify'] ? ['--insecure-skip-tls-verify'] : []),
+      ...(flags.node ?? []).map((node) => `--node=${node}`),
+      ...given('helm', flags.helm),
+      ...given('kubectl', flags.kubectl),
+    ],
+    programs: {helm: flags.helm, kubectl: flags.kubectl},
   }
 }

@@ -1,6 +1,5 @@
-import {pathExists} from '../host/fs.js'
+import {enabledByCheckStatus} from '../hooks/check-status.js'
 import {sleep} from '../util/async.js'
-import {expandVariables} from '../util/text.js'
 import {readinessMap} from '../kube/engine.js'
 import type {KubeClient} from '../kube/types.js'
 import {describeRef, refKey} from '../kube/types.js'
@@ -30,50 +29,6 @@ export interface ClusterStatus {
   serverVersion?: string
 }
 
-/** What `kubectl get all,ingress,ingressclass -A` and `kubectl get clusterroles --show-kind` name, as MicroK8s greps them. */
-const CHECK_STATUS_KINDS: [string, string, string][] = [
-  ['v1', 'Pod', 'pod'],
-  ['v1', 'Service', 'service'],
-  ['apps/v1', 'DaemonSet', 'daemonset.apps'],
-  ['apps/v1', 'Deployment', 'deployment.apps'],
-  ['apps/v1', 'ReplicaSet', 'replicaset.apps'],
-  ['apps/v1', 'StatefulSet', 'statefulset.apps'],
-  ['batch/v1', 'Job', 'job.batch'],
-  ['batch/v1', 'CronJob', 'cronjob.batch'],
-  ['networking.k8s.io/v1', 'Ingress', 'ingress.networking.k8s.io'],
-  ['networking.k8s.io/v1', 'IngressClass', 'ingressclass.networking.k8s.io'],
-  ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'clusterrole.rbac.authorization.k8s.io'],
-]
-
-/**
- * Hook addons have no record: like MicroK8s, an addon is enabled when its check_status is a substring of a
- * `kind/name` line of the cluster's objects, or else names a file (with ${VAR}s expanded) that exists.
- */
-async function hookAddonsEnabled(
-  client: KubeClient,
-  entries: AddonEntry[],
-  env: NodeJS.ProcessEnv,
-): Promise<Set<string>> {
-  if (entries.length === 0) return new Set()
-  const lines = (
-    await Promise.all(
-      CHECK_STATUS_KINDS.map(async ([apiVersion, kind, prefix]) =>
-        (await client.list(apiVersion, kind).catch(() => [])).map((o) => `${prefix}/${o.metadata.name} `),
-      ),
-    )
-  ).flat()
-  const enabled = new Set<string>()
-  for (const entry of entries) {
-    if (lines.some((line) => line.includes(entry.checkStatus))) enabled.add(addonId(entry))
-    else {
-      const file = expandVariables(entry.checkStatus, env)
-      if (file.startsWith('/') && (await pathExists(file))) enabled.add(addonId(entry))
-    }
-  }
-
-  return enabled
-}
-
 /** Addon states from the records (one LIST), health from the live members (one LIST per kind). */
 export async function clusterStatus(options: {
   catalog: AddonCatalog
@@ -88,7 +43,7 @@ export async function clusterStatus(options: {
   const hookEntries = available.filter((_, i) => kinds[i] === 'hook')
   const [health, hooksEnabled] = await Promise.all([
     membersHealth(client, records),
-    hookAddonsEnabled(client, hookEntries, env),
+    enabledByCheckStatus(client, hookEntries, env),
   ])
   const byId = new Map(records.map((r) => [recordId(r), r]))
   const entries = new Map<string, AddonEntry | AddonRecord>(available.map((e) => [addonId(e), e]))
@@ -104,9 +59,20 @@ export async function clusterStatus(options: {
       repository: entry.repository,
       version: record?.version ?? entry.version,
     }
-    if (hooksEnabled.has(id)) return {...base, status: 'enabled'}
-    if (!record) return {...base, status: 'disabled'}
-    return {...base, ...health.get(id)!, status: 'enabled'}
+    if (!record) return {...base, status: hooksEnabled.has(id) ? 'enabled' : 'disabled'}
+    const state = health.get(id)!
+    // A hook addon's objects are its hook's, not recorded: its check_status still says whether they are there.
+    const checkStatus = 'checkStatus' in entry ? entry.checkStatus.trim() : ''
+    if (record.hook && record.state === 'enabled' && /^[a-z.]+\/\S+$/.test(checkStatus) && !hooksEnabled.has(id)) {
+      return {
+        ...base,
+        health: 'degraded',
+        issues: [...state.issues, `${checkStatus} (its check_status) is missing`],
+        status: 'enabled',
+      }
+    }
+
+    return {...base, ...state, status: 'enabled'}
   })
   addons.sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
   return {addons, running: true, server: client.server, serverVersion}
@@ -129,6 +95,11 @@ async function membersHealth(
       record.state === 'applying' ? 'progressing' : record.state === 'disabling' ? 'degraded' : 'ready'
     if (record.state === 'applying') issues.push('an enable has not finished: enable it again to complete it')
     if (record.state === 'disabling') issues.push('a disable has not finished: disable it again to complete it')
+    if (record.state === 'failed') {
+      health = 'degraded'
+      const failed = record.hook?.failed
+      issues.push(`${failed?.message ?? 'its hook failed'}: ${failed?.action ?? 'enable'} it again, or disable it`)
+    }
     for (const entry of record.nodeArgs ?? []) {
       if (entry.error) issues.push(`node arguments of ${entry.service} on ${entry.node}: ${entry.error}`)
     }

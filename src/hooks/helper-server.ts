@@ -1,0 +1,278 @@
+import {randomBytes, timingSafeEqual} from 'node:crypto'
+import {createWriteStream} from 'node:fs'
+import {readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {type Server, type Socket, createServer} from 'node:net'
+import {join} from 'node:path'
+import {Readable} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+
+import type {KubeClient} from '../kube/types.js'
+import {editArgs} from '../nodes/args-file.js'
+import {type NodeFleet, type NodeOutcome, changeServiceArgs, fanOut} from '../nodes/fleet.js'
+import type {NodeArgsRecord} from '../records/applyset.js'
+import {sleep} from '../util/async.js'
+
+/** A request line is a few short words; anything longer is not from mk8s-helper. */
+const MAX_REQUEST_BYTES = 64 * 1024
+/** How long wait_for_service waits, as MicroK8s's 30 tries a second apart. */
+const SERVICE_WAIT_MS = 30_000
+/** fetch_as downloads binaries (CLIs, plugins): bounded in size and time all the same. */
+const MAX_FETCH_BYTES = 512 * 1024 * 1024
+const FETCH_TIMEOUT_MS = 5 * 60_000
+
+/** The names restart_service and wait_for_service take, as the args files (and agents) name the services. */
+const SERVICE_NAMES: Record<string, string> = {
+  apiserver: 'kube-apiserver',
+  'controller-manager': 'kube-controller-manager',
+  proxy: 'kube-proxy',
+  scheduler: 'kube-scheduler',
+}
+export const serviceName = (name: string): string => SERVICE_NAMES[name] ?? name.replace(/^microk8s\.daemon-/, '')
+
+interface Reply {
+  error?: string
+  lines?: string[]
+  ok: boolean
+}
+
+export interface HelperServerOptions {
+  client: KubeClient
+  /** The nodes' agents; undefined when no agent token is configured (argument changes then fail, saying so). */
+  fleet: () => Promise<NodeFleet | undefined>
+  /** `$SNAP_DATA/args`: kept in step with what the nodes were given, so get_opt_in_config reads it back. */
+  argsDir: string
+  socket: string
+  tokenFile: string
+}
+
+/**
+ * The mk8s side of utils.sh: a server on a Unix socket in the hook's private folder, answering one request per
+ * connection from a caller that knows the run's token. Argument changes, restarts and node addons go to every node
+ * through the fleet; each argument change is recorded with the value it replaced, for the addon's record.
+ */
+export class HelperServer {
+  /** What the hook changed in the nodes' service arguments, node by node, with the values before its first change. */
+  readonly changes: NodeArgsRecord[] = []
+  private server?: Server
+  private readonly token = randomBytes(32).toString('hex')
+
+  constructor(private readonly options: HelperServerOptions) {}
+
+  async listen(): Promise<void> {
+    await writeFile(this.options.tokenFile, this.token, {mode: 0o600})
+    const server = createServer((socket) => void this.serve(socket))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.socket, resolve)
+    })
+    this.server = server
+  }
+
+  async close(): Promise<void> {
+    const server = this.server
+    this.server = undefined
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+
+  private async serve(socket: Socket): Promise<void> {
+    // One line; breaking out of a for-await would destroy the socket before the reply is written.
+    const text = await new Promise<string>((resolve) => {
+      let received = ''
+      socket.setEncoding('utf8')
+      socket.on('data', (chunk: string) => {
+        received += chunk
+        if (received.includes('\n') || received.length > MAX_REQUEST_BYTES) resolve(received)
+      })
+      socket.on('end', () => resolve(received))
+      socket.on('error', () => resolve(''))
+    })
+
+    let reply: Reply
+    try {
+      const request = JSON.parse(text.split('\n')[0]) as {args?: unknown; op?: unknown; token?: unknown}
+      const args = Array.isArray(request.args) ? request.args.map(String) : []
+      reply = this.authentic(request.token)
+        ? await this.handle(String(request.op), args)
+        : {error: 'mk8s: refused: not the token of this run', ok: false}
+    } catch (error) {
+      reply = {error: `mk8s: ${(error as Error).message}`, ok: false}
+    }
+
+    socket.end(`${JSON.stringify(reply)}\n`)
+  }
+
+  private authentic(token: unknown): boolean {
+    if (typeof token !== 'string' || token.length !== this.token.length) return false
+    return timingSafeEqual(Buffer.from(token), Buffer.from(this.token))
+  }
+
+  private async handle(op: string, args: string[]): Promise<Reply> {
+    switch (op) {
+      case 'set': {
+        const [service, flag, value = ''] = args
+        return this.changeArgs(service, {update: {[flag]: value}})
+      }
+
+      case 'remove': {
+        const [service, flag] = args
+        return this.changeArgs(service, {remove: [flag]})
+      }
+
+      case 'restart': {
+        return this.restart(serviceName(args[0] ?? ''))
+      }
+
+      case 'addon': {
+        const [name, state] = args
+        if (state !== 'enable' && state !== 'disable')
+          return {error: `nodes_addon ${name} ${state}: expected enable or disable`, ok: false}
+        return this.onEveryNode(`${state} ${name}`, (fleet, node) =>
+          fleet.client.configure(node, {addon: [{name, [state]: true}]}),
+        )
+      }
+
+      case 'wait': {
+        return this.waitForServer()
+      }
+
+      case 'fetch': {
+        const [url, destination] = args
+        return fetchTo(url, destination)
+      }
+
+      default: {
+        return {error: `mk8s: unknown helper request ${op}`, ok: false}
+      }
+    }
+  }
+
+  private async requireFleet(): Promise<NodeFleet> {
+    const fleet = await this.options.fleet()
+    if (!fleet)
+      throw new Error('no agent token to reach the nodes: pass --agent-token-file or set MK8S_AGENT_TOKEN_FILE')
+    return fleet
+  }
+
+  private async changeArgs(
+    service: string,
+    change: {remove?: string[]; update?: Record<string, string>},
+  ): Promise<Reply> {
+    if (!service || !/^[a-z0-9][-a-z0-9.]*$/.test(service))
+      return {error: `mk8s: invalid service name "${service}"`, ok: false}
+    const fleet = await this.requireFleet()
+    const outcomes = await changeServiceArgs(fleet, service, {...change, restart: false})
+    for (const outcome of outcomes) if (outcome.ok) this.record(service, change, outcome.node, outcome.value.previous)
+    await this.editLocal(service, change)
+    const what = [
+      ...Object.entries(change.update ?? {}).map(([flag, value]) => `set ${flag}=${value}`),
+      ...(change.remove ?? []).map((flag) => `remove ${flag}`),
+    ].join(' ')
+    return report(`${service}: ${what}`, outcomes)
+  }
+
+  /** Merges one node's change into the record: the earliest value of each flag is the one to restore. */
+  private record(
+    service: string,
+    change: {remove?: string[]; update?: Record<string, string>},
+    node: {address: string; name: string},
+    previous: Record<string, null | string>,
+  ): void {
+    let entry = this.changes.find((c) => c.address === node.address && c.service === service)
+    if (!entry) {
+      entry = {
+        address: node.address,
+        applied: true,
+        node: node.name,
+        previous: {},
+        removed: [],
+        restart: false,
+        service,
+        set: {},
+      }
+      this.changes.push(entry)
+    }
+
+    entry.previous = {...previous, ...entry.previous}
+    for (const [flag, value] of Object.entries(change.update ?? {})) {
+      entry.set[flag] = value
+      entry.removed = entry.removed.filter((f) => f !== flag)
+    }
+
+    for (const flag of change.remove ?? []) {
+      delete entry.set[flag]
+      if (!entry.removed.includes(flag)) entry.removed.push(flag)
+    }
+  }
+
+  private async editLocal(
+    service: string,
+    change: {remove?: string[]; update?: Record<string, string>},
+  ): Promise<void> {
+    const file = join(this.options.argsDir, service)
+    const text = await readFile(file, 'utf8').catch(() => '')
+    await writeFile(`${file}.tmp`, editArgs(text, change).text)
+    await rename(`${file}.tmp`, file)
+  }
+
+  private async restart(service: string): Promise<Reply> {
+    for (const entry of this.changes) if (entry.service === service) entry.restart = true
+    return this.onEveryNode(`restart ${service}`, (fleet, node) =>
+      fleet.client.configure(node, {
+        service: [{arguments_remove: [], arguments_update: [], name: service, restart: true}],
+      }),
+    )
+  }
+
+  private async onEveryNode(
+    what: string,
+    work: (fleet: NodeFleet, node: NodeFleet['nodes'][number]) => Promise<unknown>,
+  ): Promise<Reply> {
+    const fleet = await this.requireFleet()
+    return report(what, await fanOut(fleet.nodes, (node) => work(fleet, node)))
+  }
+
+  /** wait_for_service: the API server answers again (a restart of any kubelite service restarts it). */
+  private async waitForServer(): Promise<Reply> {
+    const deadline = Date.now() + SERVICE_WAIT_MS
+    for (;;) {
+      try {
+        await this.options.client.serverVersion()
+        return {ok: true}
+      } catch (error) {
+        if (Date.now() >= deadline)
+          return {error: `mk8s: the API server did not answer: ${(error as Error).message}`, ok: false}
+        await sleep(1000)
+      }
+    }
+  }
+}
+
+/** One line per node, and a failure when any node failed: no node's failure is silent. */
+function report(what: string, outcomes: NodeOutcome<unknown>[]): Reply {
+  const failed = outcomes.filter((o) => !o.ok)
+  const lines = outcomes.map((o) => `mk8s: ${what} on ${o.node.name}: ${o.ok ? 'done' : (o as {error: string}).error}`)
+  return failed.length > 0
+    ? {error: `mk8s: ${what} failed on ${failed.length} of ${outcomes.length} nodes`, lines, ok: false}
+    : {lines: [`mk8s: ${what} on ${outcomes.length} nodes`], ok: true}
+}
+
+/** fetch_as: an http(s) download into a file, bounded in size and time; a partial file is removed. */
+async function fetchTo(url: string, destination: string): Promise<Reply> {
+  if (!/^https?:\/\//.test(url ?? '')) return {error: `mk8s: fetch_as ${url}: expected an http or https URL`, ok: false}
+  if (!destination) return {error: 'mk8s: fetch_as URL DEST: no destination', ok: false}
+  try {
+    const response = await fetch(url, {redirect: 'follow', signal: AbortSignal.timeout(FETCH_TIMEOUT_MS)})
+    if (!response.ok || !response.body) return {error: `mk8s: fetch_as ${url}: HTTP ${response.status}`, ok: false}
+    let size = 0
+    const body = Readable.fromWeb(response.body as never)
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_FETCH_BYTES) body.destroy(new Error(`larger than ${MAX_FETCH_BYTES / 1024 / 1024} MiB`))
+    })
+    await pipeline(body, createWriteStream(destination))
+    return {ok: true}
+  } catch (error) {
+    await rm(destination, {force: true})
+    return {error: `mk8s: fetch_as ${url}: ${(error as Error).message}`, ok: false}
+  }
+}

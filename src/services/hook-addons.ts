@@ -1,0 +1,281 @@
+import {join} from 'node:path'
+
+import {enabledByCheckStatus} from '../hooks/check-status.js'
+import {HelperServer} from '../hooks/helper-server.js'
+import {runHook} from '../hooks/runner.js'
+import {type SnapPaths, hookEnvironment, installedSnap, writeSnapTree} from '../hooks/snap-tree.js'
+import {exportContext} from '../kube/kubeconfig.js'
+import type {KubeClient} from '../kube/types.js'
+import {type AddonEntry, type HookAddon, addonId} from '../models/addon.js'
+import type {NodeFleet} from '../nodes/fleet.js'
+import {type AddonRecord, type NodeArgsRecord, readRecord, recordObject, recordRef} from '../records/applyset.js'
+import {FIELD_MANAGER} from '../kube/engine.js'
+import {LOCK_HOLDER_ENV, type HeldLock} from '../records/lock.js'
+import {plural} from '../util/text.js'
+import {type AddonResult, resultBuilder} from './change-result.js'
+import type {Reporter} from './progress.js'
+
+/** How hooks reach the cluster and the programs they call: from the command's flags. */
+export interface HookEnvironment {
+  /** The kubeconfig and context: the hook's `client.config` is that context alone. */
+  connection?: {context?: string; kubeconfig?: string}
+  env?: NodeJS.ProcessEnv
+  /** --helm and --kubectl. */
+  programs?: {helm?: string; kubectl?: string}
+  /** Flags a nested mk8s gets besides the kubeconfig: the agent flags, --kubectl, --helm. */
+  nestedFlags?: string[]
+  /** stdout is one --json document: hook output goes to stderr. */
+  json?: boolean
+}
+
+export interface HookAddonsOptions {
+  client: KubeClient
+  cluster: {arch: string}
+  environment: HookEnvironment
+  fleet: () => Promise<NodeFleet | undefined>
+  reporter: Reporter
+}
+
+interface HookChange {
+  dryRun?: 'client' | 'plan' | 'server'
+  lock: HeldLock
+  timeoutMs: number
+}
+
+/** The services whose arguments a hook can read in `$SNAP_DATA/args`: what MicroK8s keeps there. */
+const ARGS_SERVICES = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+  'kubelet',
+  'kubelite',
+  'containerd',
+]
+
+/**
+ * Enables and disables MicroK8s hook addons: runs the addon's `enable` or `disable` with the environment MicroK8s
+ * gives it (a compatibility `$SNAP` tree, or the real snap on a MicroK8s node) and keeps a record of the run (its
+ * arguments, the node arguments its helpers changed, a failure's exit code), as declarative addons have.
+ */
+export class HookAddons {
+  constructor(private readonly options: HookAddonsOptions) {}
+
+  async enable(addon: HookAddon, args: string[] | undefined, options: HookChange): Promise<AddonResult> {
+    const id = addonId(addon.entry)
+    const result = resultBuilder('enable', id)
+    const record = options.dryRun === 'client' ? undefined : await readRecord(this.options.client, addon.entry)
+    const hookArgs = args ?? record?.hook?.args ?? []
+    const already = () => {
+      this.options.reporter.say(`Addon ${id} is already enabled`)
+      return result('already-enabled', {hook: {args: hookArgs}})
+    }
+
+    // Enabled again with the same arguments, or required by another addon: MicroK8s does not run the hook again.
+    if (record?.state === 'enabled' && (args === undefined || sameArgs(record.hook?.args, args))) return already()
+    if (!record && options.dryRun !== 'client' && (await this.enabledOutside(addon.entry))) return already()
+    if (options.dryRun) {
+      return result('planned', {
+        hook: {args: hookArgs},
+        message: `Would run ${join(addon.dir, 'enable')} ${hookArgs.join(' ')}`.trim(),
+      })
+    }
+
+    await options.lock.hold()
+    const base: AddonRecord = {
+      addon: addon.entry.name,
+      hook: {args: hookArgs},
+      images: {},
+      nodeArgs: record?.nodeArgs,
+      objects: [],
+      options: {},
+      repository: addon.entry.repository,
+      state: 'applying',
+      updatedAt: new Date().toISOString(),
+      version: addon.entry.version,
+    }
+    await this.writeRecord(base)
+    const run = await this.run(addon, 'enable', hookArgs, options)
+    const nodeArgs = mergeNodeArgs(record?.nodeArgs, run.changes)
+    result.lap('hook')
+    if (run.code === 0) {
+      await this.writeRecord({...base, nodeArgs, state: 'enabled', updatedAt: new Date().toISOString()})
+      return result('enabled', {hook: {args: hookArgs, exitCode: 0}, nodeArgs})
+    }
+
+    const message = failureMessage(id, 'enable', run)
+    await this.writeRecord({
+      ...base,
+      hook: {args: hookArgs, failed: {action: 'enable', exitCode: run.code, message}},
+      nodeArgs,
+      state: 'failed',
+      updatedAt: new Date().toISOString(),
+    })
+    return result('failed', {hook: {args: hookArgs, exitCode: run.code}, message, nodeArgs})
+  }
+
+  async disable(
+    addon: HookAddon,
+    record: AddonRecord | undefined,
+    args: string[],
+    options: HookChange,
+  ): Promise<AddonResult> {
+    const id = addonId(addon.entry)
+    const result = resultBuilder('disable', id)
+    if (!record && !(await this.enabledOutside(addon.entry))) {
+      this.options.reporter.say(`Addon ${id} is already disabled`)
+      return result('already-disabled')
+    }
+
+    if (options.dryRun) {
+      return result('planned', {
+        hook: {args},
+        message: `Would run ${join(addon.dir, 'disable')} ${args.join(' ')}`.trim(),
+      })
+    }
+
+    await options.lock.hold()
+    const run = await this.run(addon, 'disable', args, options)
+    result.lap('hook')
+    if (run.code !== 0) {
+      const message = failureMessage(id, 'disable', run)
+      if (record) {
+        await this.writeRecord({
+          ...record,
+          hook: {args: record.hook?.args ?? [], failed: {action: 'disable', exitCode: run.code, message}},
+          nodeArgs: mergeNodeArgs(record.nodeArgs, run.changes),
+          state: 'failed',
+          updatedAt: new Date().toISOString(),
+        })
+      }
+
+      return result('failed', {hook: {args, exitCode: run.code}, message, nodeArgs: run.changes})
+    }
+
+    const left = leftBehind(record?.nodeArgs ?? [], run.changes)
+    if (left.length > 0) {
+      this.options.reporter.notice(
+        `The disable hook of ${id} left node arguments its enable hook set: ${left.join('; ')} (mk8s nodes args remove or set puts them back)`,
+      )
+    }
+
+    if (record) await this.options.client.delete(recordRef(addon.entry), {propagation: 'Background'})
+    return result('disabled', {hook: {args, exitCode: 0}, nodeArgs: run.changes})
+  }
+
+  /** No record, but its check_status finds it: enabled by MicroK8s itself or by hand. */
+  private async enabledOutside(entry: AddonEntry): Promise<boolean> {
+    const env = this.options.environment.env ?? process.env
+    return (await enabledByCheckStatus(this.options.client, [entry], env)).has(addonId(entry))
+  }
+
+  private async writeRecord(record: AddonRecord): Promise<void> {
+    await this.options.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+  }
+
+  /** One run of a hook: in the real snap when MicroK8s is installed here, else in a compatibility tree of its own. */
+  private async run(
+    addon: HookAddon,
+    action: 'disable' | 'enable',
+    args: string[],
+    options: HookChange,
+  ): Promise<{changes: NodeArgsRecord[]; code: number; timedOut: boolean}> {
+    const {environment} = this.options
+    const env = environment.env ?? process.env
+    const extra: Record<string, string> = options.lock.holder ? {[LOCK_HOLDER_ENV]: options.lock.holder} : {}
+    const run = (paths: SnapPaths) =>
+      runHook(join(addon.dir, action), args, {
+        cwd: addon.dir,
+        env: hookEnvironment(paths, {arch: this.options.cluster.arch, env, extra}),
+        stdout: environment.json ? 'stderr' : 'stdout',
+        timeoutMs: options.timeoutMs,
+      })
+    const snap = await installedSnap(env)
+    if (snap) return {...(await run(snap)), changes: []}
+
+    const fleet = await this.options.fleet()
+    const tree = await writeSnapTree({
+      arch: this.options.cluster.arch,
+      cliArgs: environment.nestedFlags ?? [],
+      clientConfig: exportContext(environment.connection ?? {}).text,
+      env,
+      helm: environment.programs?.helm,
+      kubectl: environment.programs?.kubectl,
+      nodeArgs: fleet ? await nodeArguments(fleet) : new Map(),
+    })
+    const helper = new HelperServer({
+      argsDir: join(tree.paths.SNAP_DATA, 'args'),
+      client: this.options.client,
+      fleet: this.options.fleet,
+      socket: tree.helper.socket,
+      tokenFile: tree.helper.tokenFile,
+    })
+    try {
+      await helper.listen()
+      return {...(await run(tree.paths)), changes: helper.changes}
+    } finally {
+      await helper.close()
+      await tree.remove()
+    }
+  }
+}
+
+/**
+ * One node's service arguments, read through its agent, for the hook's `$SNAP_DATA/args`: hooks read them to decide
+ * (fluentd looks for --allow-privileged). A service the agent does not serve is left out.
+ */
+async function nodeArguments(fleet: NodeFleet): Promise<Map<string, string>> {
+  const node = fleet.nodes[0]
+  const read = await Promise.all(
+    ARGS_SERVICES.map(async (service) => {
+      const flags = await fleet.client.arguments(node, service).catch(() => undefined)
+      return [service, flags?.map(({flag, value}) => `${flag}=${value}\n`).join('')] as const
+    }),
+  )
+  return new Map(read.filter((entry): entry is [string, string] => entry[1] !== undefined))
+}
+
+const sameArgs = (a: string[] = [], b: string[] = []) => a.length === b.length && a.every((arg, i) => arg === b[i])
+
+function failureMessage(id: string, action: string, run: {code: number; timedOut: boolean}): string {
+  return run.timedOut
+    ? `The ${action} hook of ${id} did not finish in time (--timeout) and was stopped`
+    : `The ${action} hook of ${id} failed with exit code ${run.code}`
+}
+
+/** A record's node arguments with a later run's changes: the first value each flag had is the one kept. */
+export function mergeNodeArgs(recorded: NodeArgsRecord[] = [], changes: NodeArgsRecord[]): NodeArgsRecord[] {
+  const merged = recorded.map((entry) => ({...entry}))
+  for (const change of changes) {
+    const entry = merged.find((e) => e.address === change.address && e.service === change.service)
+    if (!entry) {
+      merged.push(change)
+      continue
+    }
+
+    entry.previous = {...change.previous, ...entry.previous}
+    entry.set = Object.fromEntries(
+      Object.entries({...entry.set, ...change.set}).filter(([f]) => !change.removed.includes(f)),
+    )
+    entry.removed = [...new Set([...entry.removed.filter((f) => !(f in change.set)), ...change.removed])]
+    entry.restart ||= change.restart
+  }
+
+  return merged
+}
+
+/** Flags the enable hook set to a new value that the disable hook neither removed nor set again: `service --flag=value (n nodes)`. */
+export function leftBehind(enabled: NodeArgsRecord[], disabled: NodeArgsRecord[]): string[] {
+  const counts = new Map<string, number>()
+  for (const entry of enabled) {
+    const undone = disabled.find((d) => d.address === entry.address && d.service === entry.service)
+    for (const [flag, value] of Object.entries(entry.set)) {
+      if (entry.previous[flag] === value) continue
+      if (undone && (flag in undone.set || undone.removed.includes(flag))) continue
+      const key = `${entry.service} ${flag}=${value}`
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+  }
+
+  return [...counts].map(([key, count]) => `${key} (${plural(count, 'node')})`)
+}
