@@ -14,6 +14,8 @@ import {sleep} from '../../src/util/async.js'
  * after a few milliseconds as a network would; a node in `down` refuses connections as a stopped agent does.
  */
 export class FakeAgents implements AgentClient {
+  /** `node/enable name` for each addon a configure asked a node for (nodes_addon). */
+  readonly addons: string[] = []
   readonly down = new Set<string>()
   readonly files = new Map<string, Map<string, string>>()
   readonly restarts: string[] = []
@@ -54,10 +56,17 @@ export class FakeAgents implements AgentClient {
       const update = Object.assign({}, ...(service.arguments_update ?? [])) as Record<string, string>
       const result = editArgs(files.get(service.name) ?? '', {remove: service.arguments_remove, update})
       files.set(service.name, result.text)
-      const restarted = Boolean(service.restart) && result.changed
+      // As the real agent: a request that only restarts restarts; one that changes arguments, when they changed.
+      const onlyRestart = (service.arguments_remove ?? []).length === 0 && Object.keys(update).length === 0
+      const restarted = Boolean(service.restart) && (result.changed || onlyRestart)
       if (restarted) this.restarts.push(`${node.name}/${service.name}`)
       return {changed: result.changed, name: service.name, previous: result.previous, restarted}
     })
+    for (const addon of body.addon ?? []) {
+      const action = addon.enable ? 'enable' : addon.disable ? 'disable' : undefined
+      if (action) this.addons.push(`${node.name}/${action} ${addon.name}`)
+    }
+
     return {result: 'ok', services}
   }
 }
