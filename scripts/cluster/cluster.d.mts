@@ -8,5 +8,6 @@ export const AGENT_PORT: number
 export function agentTokenFile(dir?: string): string
 export function nodeDir(dir: string, node: string): string
 export function restartLog(dir: string, node: string): string
+export function addonLog(dir: string, node: string): string
 export function startAgent(dir: string | undefined, name: string): Promise<void>
 export function stopAgent(dir: string | undefined, name: string): Promise<void>
