@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {agentFlags, changeFlags, clusterFlags, parseDuration, waitFlags} from '../flags.js'
+import {agentFlags, changeFlags, clusterFlags, hookFlags, parseDuration, waitFlags} from '../flags.js'
 import type {ApplyResult} from '../services/apply.js'
 
 export default class Apply extends BaseCommand {
@@ -24,6 +24,7 @@ failed (the others are still applied and reported), 2 an invalid file (nothing a
   static override flags = {
     ...clusterFlags,
     ...agentFlags,
+    ...hookFlags,
     'dry-run': Flags.boolean({description: 'print the plan only: read the cluster and the nodes, change nothing'}),
     filename: Flags.string({
       char: 'f',
@@ -42,7 +43,7 @@ failed (the others are still applied and reported), 2 an invalid file (nothing a
 
   public async run(): Promise<ApplyResult> {
     const {flags} = await this.parse(Apply)
-    const [{loadDesiredState}, {ApplyService}, {fleetOf, openSession}, {RepoService}, {AddonCatalog}, output] =
+    const [{loadDesiredState}, {ApplyService}, {fleetOf, hooksOf, openSession}, {RepoService}, {AddonCatalog}, output] =
       await Promise.all([
         import('../apply/desired-state.js'),
         import('../services/apply.js'),
@@ -60,6 +61,7 @@ failed (the others are still applied and reported), 2 an invalid file (nothing a
         client: session.client,
         cluster: session.cluster,
         fleet: fleetOf(session, flags, parseDuration(flags['agent-timeout'], '--agent-timeout')),
+        hooks: hooksOf(flags, this.jsonEnabled()),
         loadCatalog: () => AddonCatalog.load(),
         reporter: await this.reporter(),
         repos: new RepoService(),

@@ -184,8 +184,12 @@ export class AddonService {
 
         const result =
           addon.kind === 'hook'
-            ? // Named without arguments, a hook addon keeps the ones it was enabled with, as declarative options do.
-              await this.hookAddons.enable(addon, request?.args.length ? request.args : undefined, {...options, lock})
+            ? // Named without arguments, a hook addon keeps the ones it was enabled with (as declarative options do);
+              // apply -f gives the exact arguments.
+              await this.hookAddons.enable(addon, request?.args.length || options.exact ? request?.args : undefined, {
+                  ...options,
+                  lock,
+                })
             : await this.enableOne(addon, {...options, lock}, request, request && hasInputs ? values : undefined)
         results.push(result)
         if (result.status === 'failed') break

@@ -21,6 +21,7 @@ import {plural, splitAddonRef} from '../util/text.js'
 import {type AddonResult, AddonService} from './addon-service.js'
 import type {ObjectDiff} from './diff.js'
 import type {Reporter} from './progress.js'
+import type {HookEnvironment} from './hook-addons.js'
 import type {RepoService} from './repos.js'
 
 export type StepAction = 'add-repository' | 'disable' | 'enable' | 'reapply' | 'replace-repository' | 'set-node-args'
@@ -87,6 +88,8 @@ export interface ApplyServiceOptions {
   /** The nodes' agents, asked for only when the files set node arguments or an addon does. */
   fleet: () => Promise<NodeFleet | undefined>
   /** The catalog as the repositories are now: read again after the files add or replace one. */
+  /** How hook addons reach the cluster and their programs (the command's flags). */
+  hooks?: HookEnvironment
   loadCatalog: () => Promise<AddonCatalog>
   reporter: Reporter
   repos: RepoService
@@ -251,7 +254,11 @@ export class ApplyService {
           if (desired.disabled || !resolved.entry) continue
           const addon = await this.catalog.load(resolved.entry)
           if (addon.kind === 'hook') {
-            problems.push({...where, message: 'is a MicroK8s hook addon: mk8s cannot run its enable hook yet'})
+            // A hook takes its arguments (a launch configuration's args), as on the command line; nothing else.
+            if (desired.options || desired.images) {
+              problems.push({...where, message: 'is a MicroK8s hook addon: it takes args, not options or images'})
+            }
+
             continue
           }
 
@@ -319,6 +326,7 @@ export class ApplyService {
       cluster: this.options.cluster,
       facts: this.facts,
       fleet: () => this.fleet(),
+      hooks: this.options.hooks,
       reporter: this.options.reporter,
     })
   }

@@ -1,4 +1,4 @@
-import {cpSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -188,6 +188,30 @@ describe('hook addons', () => {
     })
     for (const name of ['ask', 'py']) expect((await run(['disable', `fixtures/${name}`])).code).toBe(0)
     expect(kubectl(['get', 'service', 'ask', 'py-hook', '-n', 'default', '--ignore-not-found'])).toBe('')
+  })
+
+  it('are enabled and pruned by apply -f as declarative ones are, with a launch configuration’s args', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mk8s-hook-apply-'))
+    const launch = join(dir, 'launch.yaml')
+    writeFileSync(launch, 'version: 0.1.0\naddons:\n  - name: fixtures/py\n    args: [from-launch]\n')
+    const applied = await run(['apply', '-f', launch, '--json'])
+    expect(applied.code, applied.stderr).toBe(0)
+    const steps = (JSON.parse(applied.stdout) as {result: {steps: {action: string; status: string; target: string}[]}})
+      .result.steps
+    expect(steps.map((step) => `${step.action} ${step.target} ${step.status}`)).toContain('enable fixtures/py done')
+    expect(annotations('py-hook')['mk8s.test/args']).toBe('from-launch')
+    expect(JSON.parse(record('py').hook)).toEqual({args: ['from-launch']})
+    // Applying the same file again changes nothing: the hook is not run twice.
+    const again = JSON.parse((await run(['apply', '-f', launch, '--json'])).stdout) as {
+      result: {steps: {action: string; target: string}[]}
+    }
+    expect(again.result.steps.filter((step) => step.target === 'fixtures/py')).toEqual([])
+
+    writeFileSync(join(dir, 'empty.yaml'), 'version: 0.1.0\naddons: []\n')
+    const pruned = await run(['apply', '-f', join(dir, 'empty.yaml'), '--prune'])
+    expect(pruned.code, pruned.stderr).toBe(0)
+    expect(recordGone('py')).toBe(true)
+    expect(kubectl(['get', 'service', 'py-hook', '-n', 'default', '--ignore-not-found'])).toBe('')
   })
 
   it('download with fetch_as', async () => {
