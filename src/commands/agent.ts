@@ -7,6 +7,7 @@ const spec = AGENT_FLAGS
 
 /** The agent's flags for oclif, read from the same table the lean start-up path parses with. */
 const flags = {
+  'addon-command': Flags.string({description: spec['addon-command'].description}),
   'args-dir': Flags.string({description: spec['args-dir'].description}),
   bind: Flags.string({default: spec.bind.default, description: spec.bind.description}),
   cert: Flags.string({description: spec.cert.description}),
