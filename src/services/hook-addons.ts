@@ -1,10 +1,6 @@
 import {join} from 'node:path'
 
-import {enabledByCheckStatus} from '../hooks/check-status.js'
-import {HelperServer} from '../hooks/helper-server.js'
-import {runHook} from '../hooks/runner.js'
-import {type SnapPaths, hookEnvironment, installedSnap, writeSnapTree} from '../hooks/snap-tree.js'
-import {exportContext} from '../kube/kubeconfig.js'
+import type {SnapPaths} from '../hooks/snap-tree.js'
 import type {KubeClient} from '../kube/types.js'
 import {type AddonEntry, type HookAddon, addonId} from '../models/addon.js'
 import type {NodeFleet} from '../nodes/fleet.js'
@@ -166,6 +162,7 @@ export class HookAddons {
   /** No record, but its check_status finds it: enabled by MicroK8s itself or by hand. */
   private async enabledOutside(entry: AddonEntry): Promise<boolean> {
     const env = this.options.environment.env ?? process.env
+    const {enabledByCheckStatus} = await import('../hooks/check-status.js')
     return (await enabledByCheckStatus(this.options.client, [entry], env)).has(addonId(entry))
   }
 
@@ -180,6 +177,14 @@ export class HookAddons {
     args: string[],
     options: HookChange,
   ): Promise<{changes: NodeArgsRecord[]; code: number; timedOut: boolean}> {
+    // Loaded only when a hook runs: declarative enables do not pay for them.
+    const [{HelperServer}, {runHook}, {hookEnvironment, installedSnap, writeSnapTree}, {exportContext}] =
+      await Promise.all([
+        import('../hooks/helper-server.js'),
+        import('../hooks/runner.js'),
+        import('../hooks/snap-tree.js'),
+        import('../kube/kubeconfig.js'),
+      ])
     const {environment} = this.options
     const env = environment.env ?? process.env
     const extra: Record<string, string> = options.lock.holder ? {[LOCK_HOLDER_ENV]: options.lock.holder} : {}

@@ -18,7 +18,8 @@ import {clusterDir, kubectl, kubectlJson} from './cluster.js'
 const home = mkdtempSync(join(tmpdir(), 'mk8s-it-hooks-'))
 const harnessBin = () => (JSON.parse(readFileSync(join(clusterDir, 'state.json'), 'utf8')) as {bin: string}).bin
 // Hooks find kubectl on PATH (the harness's own, built with the cluster), as a user's machine has it.
-const env = () => ({MK8S_HOME: home, PATH: `${harnessBin()}:${process.env.PATH}`})
+// MK8S_MICROK8S_SNAP: the compatibility tree even where MicroK8s is installed.
+const env = () => ({MK8S_HOME: home, MK8S_MICROK8S_SNAP: '/nonexistent', PATH: `${harnessBin()}:${process.env.PATH}`})
 const run = (args: string[]) => mk8s(args, env())
 
 const apiserverArgs = (node: string) =>

@@ -399,3 +399,116 @@ describe('exportContext', () => {
     })
   })
 })
+
+describe('AddonService with hook addons (fake API server and agents)', () => {
+  async function setup(hooks: Record<string, {disable: string; enable: string}>) {
+    const {AddonCatalog} = await import('../../src/addons/catalog.js')
+    const {AddonService} = await import('../../src/services/addon-service.js')
+    const {RepoService} = await import('../../src/services/repos.js')
+    const {quietReporter} = await import('../../src/services/progress.js')
+    const {gitRepo} = await import('../helpers/repos.js')
+    const home = tempDir('mk8s-home-')
+    const env = {...process.env, MK8S_HOME: home}
+    const entries = Object.keys(hooks)
+      .map(
+        (name) =>
+          `    - {name: ${name}, description: d, version: "1.0.0", check_status: "service/${name}", supported_architectures: [amd64]}\n`,
+      )
+      .join('')
+    const files: Record<string, string> = {
+      'addons.yaml': `microk8s-addons:\n  description: hooks\n  addons:\n${entries}`,
+    }
+    for (const [name, {disable, enable}] of Object.entries(hooks)) {
+      files[`addons/${name}/enable`] =
+        `#!/usr/bin/env bash\nset -e\nsource "$SNAP/actions/common/utils.sh"\n${enable}\n`
+      files[`addons/${name}/disable`] =
+        `#!/usr/bin/env bash\nset -e\nsource "$SNAP/actions/common/utils.sh"\n${disable}\n`
+    }
+
+    await new RepoService({env}).add({name: 'h', source: gitRepo(files)})
+    // A kubeconfig of its own: the hook's client.config is its current context.
+    const config = join(tempDir('mk8s-kube-'), 'config')
+    writeTree(config.replace(/config$/, ''), {
+      config:
+        'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n',
+    })
+    const client = new FakeKubeClient()
+    const agents = new FakeAgents(['node-1', 'node-2'], {'kube-apiserver': '--secure-port=16443\n'})
+    const notices: string[] = []
+    const service = new AddonService({
+      catalog: await AddonCatalog.load({arch: 'amd64', env}),
+      client,
+      cluster: {arch: 'amd64', version: '1.34.0'},
+      fleet: async () => agents.fleet,
+      // MK8S_MICROK8S_SNAP: the compatibility tree even on a machine where MicroK8s is installed.
+      hooks: {connection: {kubeconfig: config}, env: {...process.env, MK8S_MICROK8S_SNAP: '/nonexistent'}, json: true},
+      reporter: quietReporter(
+        (line) => notices.push(line),
+        (line) => notices.push(line),
+      ),
+    })
+    const record = async (name: string) => {
+      const {readRecord} = await import('../../src/records/applyset.js')
+      return readRecord(client, {name, repository: 'h'})
+    }
+
+    return {agents, client, notices, record, service}
+  }
+
+  it('records the node arguments a hook set, runs nothing again for the same arguments, and names what disable left', async () => {
+    const {agents, notices, record, service} = await setup({
+      priv: {
+        disable: 'echo disabled',
+        enable: 'refresh_opt_in_config allow-privileged true kube-apiserver\nrestart_service apiserver',
+      },
+    })
+    const enabled = await service.enable({timeoutMs: 10_000, tokens: ['h/priv:one']})
+    expect(enabled.addons.map((a) => a.status)).toEqual(['enabled'])
+    const saved = await record('priv')
+    expect(saved).toMatchObject({hook: {args: ['one']}, objects: [], state: 'enabled'})
+    expect(saved!.nodeArgs!.map((e) => [e.node, e.set, e.previous, e.restart])).toEqual([
+      ['node-1', {'--allow-privileged': 'true'}, {'--allow-privileged': null}, true],
+      ['node-2', {'--allow-privileged': 'true'}, {'--allow-privileged': null}, true],
+    ])
+    expect(agents.restarts.sort()).toEqual(['node-1/kube-apiserver', 'node-2/kube-apiserver'])
+
+    const again = await service.enable({timeoutMs: 10_000, tokens: ['h/priv']})
+    expect(again.addons.map((a) => a.status)).toEqual(['already-enabled'])
+    expect(agents.restarts).toHaveLength(2)
+
+    const disabled = await service.disable({timeoutMs: 10_000, tokens: ['h/priv']})
+    expect(disabled.addons.map((a) => a.status)).toEqual(['disabled'])
+    expect(await record('priv')).toBeUndefined()
+    expect(notices.join('\n')).toContain(
+      'The disable hook of h/priv left node arguments its enable hook set: kube-apiserver --allow-privileged=true (2 nodes)',
+    )
+  })
+
+  it('records a failed hook with its exit code, and is already enabled when its check_status finds it', async () => {
+    const {client, record, service} = await setup({
+      bad: {disable: 'true', enable: 'exit 4'},
+      seen: {disable: 'true', enable: 'exit 9'},
+    })
+    const failed = await service.enable({timeoutMs: 10_000, tokens: ['h/bad']})
+    expect(failed.addons[0]).toMatchObject({
+      hook: {args: [], exitCode: 4},
+      message: 'The enable hook of h/bad failed with exit code 4',
+      status: 'failed',
+    })
+    expect((await record('bad'))?.hook?.failed).toEqual({
+      action: 'enable',
+      exitCode: 4,
+      message: 'The enable hook of h/bad failed with exit code 4',
+    })
+    const {changeFailure} = await import('../../src/output/change-result.js')
+    expect(changeFailure(failed)?.exitCode).toBe(4)
+
+    // Enabled by MicroK8s itself (no record): its check_status finds the Service, and the hook is not run.
+    await client.apply(
+      {apiVersion: 'v1', kind: 'Service', metadata: {name: 'seen', namespace: 'default'}},
+      {fieldManager: 't'},
+    )
+    const seen = await service.enable({timeoutMs: 10_000, tokens: ['h/seen']})
+    expect(seen.addons.map((a) => a.status)).toEqual(['already-enabled'])
+  })
+})
