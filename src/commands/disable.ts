@@ -9,11 +9,14 @@ export default class Disable extends BaseCommand {
     addons: Args.string({description: 'addons to disable: name or repo/name', required: true}),
   }
 
-  static override description = `Disable addons: delete exactly the objects their records list, in reverse kind order, and wait until they are gone.`
+  static override description = `Disable addons: delete exactly the objects their records list, in reverse kind order, and wait until they are gone.
+
+A MicroK8s hook addon runs its disable hook instead, with the arguments given (name:a:b), and its record goes.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> dns',
     '<%= config.bin %> <%= command.id %> core/dns --json',
+    '<%= config.bin %> <%= command.id %> hostpath-storage:destroy-storage',
   ]
 
   static override flags = {...clusterFlags, ...changeFlags, ...agentFlags, ...hookFlags}

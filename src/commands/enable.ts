@@ -15,7 +15,10 @@ export default class Enable extends BaseCommand {
   static override description = `Enable addons on the cluster of the current kubeconfig.
 
 Requirements are enabled first. Objects are server-side applied in kind order and waited for until ready; a record of
-exactly what was applied is kept in the cluster. Enabling again with the same version and options changes nothing.`
+exactly what was applied is kept in the cluster. Enabling again with the same version and options changes nothing.
+
+A MicroK8s hook addon (an executable enable script) runs as MicroK8s runs it, with a compatible $SNAP: kubectl and
+helm wrappers (--kubectl, --helm), mk8s itself for nested enables, and utils.sh helpers that change every node.`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> dns',
@@ -24,6 +27,7 @@ exactly what was applied is kept in the cluster. Enabling again with the same ve
     '<%= config.bin %> <%= command.id %> dns --registry-mirror docker.io=mirror.local:5000 --json',
     '<%= config.bin %> <%= command.id %> dns --dry-run client',
     '<%= config.bin %> <%= command.id %> metrics-server --wait=full',
+    '<%= config.bin %> <%= command.id %> community/registry-ui --kubectl /usr/local/bin/kubectl',
   ]
 
   static override flags = {...clusterFlags, ...changeFlags, ...waitFlags, ...agentFlags, ...hookFlags, ...renderFlags}
