@@ -187,9 +187,9 @@ export class AddonService {
             ? // Named without arguments, a hook addon keeps the ones it was enabled with (as declarative options do);
               // apply -f gives the exact arguments.
               await this.hookAddons.enable(addon, request?.args.length || options.exact ? request?.args : undefined, {
-                  ...options,
-                  lock,
-                })
+                ...options,
+                lock,
+              })
             : await this.enableOne(addon, {...options, lock}, request, request && hasInputs ? values : undefined)
         results.push(result)
         if (result.status === 'failed') break

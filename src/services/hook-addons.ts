@@ -38,17 +38,6 @@ interface HookChange {
   timeoutMs: number
 }
 
-/** The services whose arguments a hook can read in `$SNAP_DATA/args`: what MicroK8s keeps there. */
-const ARGS_SERVICES = [
-  'kube-apiserver',
-  'kube-controller-manager',
-  'kube-scheduler',
-  'kube-proxy',
-  'kubelet',
-  'kubelite',
-  'containerd',
-]
-
 /**
  * Enables and disables MicroK8s hook addons: runs the addon's `enable` or `disable` with the environment MicroK8s
  * gives it (a compatibility `$SNAP` tree, or the real snap on a MicroK8s node) and keeps a record of the run (its
@@ -230,9 +219,11 @@ export class HookAddons {
  * (fluentd looks for --allow-privileged). A service the agent does not serve is left out.
  */
 async function nodeArguments(fleet: NodeFleet): Promise<Map<string, string>> {
+  // The args files MicroK8s keeps service flags in: the ones an agent serves unless told otherwise.
+  const {DEFAULT_SERVICES} = await import('../agent/config.js')
   const node = fleet.nodes[0]
   const read = await Promise.all(
-    ARGS_SERVICES.map(async (service) => {
+    DEFAULT_SERVICES.map(async (service) => {
       const flags = await fleet.client.arguments(node, service).catch(() => undefined)
       return [service, flags?.map(({flag, value}) => `${flag}=${value}\n`).join('')] as const
     }),
