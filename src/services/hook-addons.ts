@@ -1,5 +1,6 @@
 import {join} from 'node:path'
 
+import {UserError} from '../errors.js'
 import type {SnapPaths} from '../hooks/snap-tree.js'
 import type {KubeClient} from '../kube/types.js'
 import {type AddonEntry, type HookAddon, addonId} from '../models/addon.js'
@@ -165,7 +166,22 @@ export class HookAddons {
     action: 'disable' | 'enable',
     args: string[],
     options: HookChange,
-  ): Promise<{changes: NodeArgsRecord[]; code: number; timedOut: boolean}> {
+  ): Promise<HookOutcome> {
+    try {
+      return await this.runOnce(addon, action, args, options)
+    } catch (error) {
+      // A hook that cannot start (no such interpreter, a --kubectl that is not there) fails like one that exits 1.
+      if (!(error instanceof UserError)) throw error
+      return {changes: [], code: 1, error: error.message, timedOut: false}
+    }
+  }
+
+  private async runOnce(
+    addon: HookAddon,
+    action: 'disable' | 'enable',
+    args: string[],
+    options: HookChange,
+  ): Promise<HookOutcome> {
     // Loaded only when a hook runs: declarative enables do not pay for them.
     const [{HelperServer}, {runHook}, {hookEnvironment, installedSnap, writeSnapTree}, {exportContext}] =
       await Promise.all([
@@ -233,7 +249,17 @@ async function nodeArguments(fleet: NodeFleet): Promise<Map<string, string>> {
 
 const sameArgs = (a: string[] = [], b: string[] = []) => a.length === b.length && a.every((arg, i) => arg === b[i])
 
-function failureMessage(id: string, action: string, run: {code: number; timedOut: boolean}): string {
+/** How a hook's run ended, and the node arguments its helpers changed meanwhile. */
+interface HookOutcome {
+  changes: NodeArgsRecord[]
+  code: number
+  /** Why the hook could not be started at all. */
+  error?: string
+  timedOut: boolean
+}
+
+function failureMessage(id: string, action: string, run: HookOutcome): string {
+  if (run.error) return `The ${action} hook of ${id} could not run: ${run.error}`
   return run.timedOut
     ? `The ${action} hook of ${id} did not finish in time (--timeout) and was stopped`
     : `The ${action} hook of ${id} failed with exit code ${run.code}`

@@ -419,8 +419,10 @@ describe('AddonService with hook addons (fake API server and agents)', () => {
       'addons.yaml': `microk8s-addons:\n  description: hooks\n  addons:\n${entries}`,
     }
     for (const [name, {disable, enable}] of Object.entries(hooks)) {
-      files[`addons/${name}/enable`] =
-        `#!/usr/bin/env bash\nset -e\nsource "$SNAP/actions/common/utils.sh"\n${enable}\n`
+      // A script with its own first line is written as it is.
+      files[`addons/${name}/enable`] = enable.startsWith('#!')
+        ? enable
+        : `#!/usr/bin/env bash\nset -e\nsource "$SNAP/actions/common/utils.sh"\n${enable}\n`
       files[`addons/${name}/disable`] =
         `#!/usr/bin/env bash\nset -e\nsource "$SNAP/actions/common/utils.sh"\n${disable}\n`
     }
@@ -487,6 +489,7 @@ describe('AddonService with hook addons (fake API server and agents)', () => {
   it('records a failed hook with its exit code, and is already enabled when its check_status finds it', async () => {
     const {client, record, service} = await setup({
       bad: {disable: 'true', enable: 'exit 4'},
+      nointerpreter: {disable: 'true', enable: '#!/nonexistent/interpreter\n'},
       seen: {disable: 'true', enable: 'exit 9'},
     })
     const failed = await service.enable({timeoutMs: 10_000, tokens: ['h/bad']})
@@ -502,6 +505,13 @@ describe('AddonService with hook addons (fake API server and agents)', () => {
     })
     const {changeFailure} = await import('../../src/output/change-result.js')
     expect(changeFailure(failed)?.exitCode).toBe(4)
+
+    // A hook that cannot start at all fails the same way, saying why, and its record says so.
+    const unstartable = await service.enable({timeoutMs: 10_000, tokens: ['h/nointerpreter']})
+    expect(unstartable.addons[0].message).toMatch(
+      /^The enable hook of h\/nointerpreter could not run: .*enable cannot be run/,
+    )
+    expect((await record('nointerpreter'))?.state).toBe('failed')
 
     // Enabled by MicroK8s itself (no record): its check_status finds the Service, and the hook is not run.
     await client.apply(
