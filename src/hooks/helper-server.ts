@@ -1,13 +1,13 @@
 import {randomBytes, timingSafeEqual} from 'node:crypto'
 import {createWriteStream} from 'node:fs'
-import {readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {readFile, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import {type Server, type Socket, createServer} from 'node:net'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import type {KubeClient} from '../kube/types.js'
-import {editArgs} from '../nodes/args-file.js'
+import {argsMap, editArgs} from '../nodes/args-file.js'
 import {type NodeFleet, type NodeOutcome, changeServiceArgs, fanOut} from '../nodes/fleet.js'
 import type {NodeArgsRecord} from '../records/applyset.js'
 import {sleep} from '../util/async.js'
@@ -29,7 +29,7 @@ const SERVICE_NAMES: Record<string, string> = {
 }
 export const serviceName = (name: string): string => SERVICE_NAMES[name] ?? name.replace(/^microk8s\.daemon-/, '')
 
-interface Reply {
+export interface Reply {
   error?: string
   lines?: string[]
   ok: boolean
@@ -53,6 +53,8 @@ export interface HelperServerOptions {
 export class HelperServer {
   /** What the hook changed in the nodes' service arguments, node by node, with the values before its first change. */
   readonly changes: NodeArgsRecord[] = []
+  /** Each args file's flags as mk8s last wrote or saw them: what a hook changed by editing the file itself shows. */
+  private readonly seen = new Map<string, Map<string, string>>()
   private server?: Server
   private readonly token = randomBytes(32).toString('hex')
 
@@ -60,6 +62,11 @@ export class HelperServer {
 
   async listen(): Promise<void> {
     await writeFile(this.options.tokenFile, this.token, {mode: 0o600})
+    for (const service of await readdir(this.options.argsDir).catch(() => [])) {
+      const text = await readFile(join(this.options.argsDir, service), 'utf8').catch(() => undefined)
+      if (text !== undefined) this.seen.set(service, argsMap(text))
+    }
+
     const server = createServer((socket) => void this.serve(socket))
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -156,6 +163,7 @@ export class HelperServer {
   private async changeArgs(
     service: string,
     change: {remove?: string[]; update?: Record<string, string>},
+    how = '',
   ): Promise<Reply> {
     if (!service || !/^[a-z0-9][-a-z0-9.]*$/.test(service))
       return {error: `mk8s: invalid service name "${service}"`, ok: false}
@@ -167,7 +175,7 @@ export class HelperServer {
       ...Object.entries(change.update ?? {}).map(([flag, value]) => `set ${flag}=${value}`),
       ...(change.remove ?? []).map((flag) => `remove ${flag}`),
     ].join(' ')
-    return report(`${service}: ${what}`, outcomes)
+    return report(`${service}: ${what}${how ? ` (${how})` : ''}`, outcomes)
   }
 
   /** Merges one node's change into the record: the earliest value of each flag is the one to restore. */
@@ -210,17 +218,46 @@ export class HelperServer {
   ): Promise<void> {
     const file = join(this.options.argsDir, service)
     const text = await readFile(file, 'utf8').catch(() => '')
-    await writeFile(`${file}.tmp`, editArgs(text, change).text)
+    const edited = editArgs(text, change).text
+    await writeFile(`${file}.tmp`, edited)
     await rename(`${file}.tmp`, file)
+    this.seen.set(service, argsMap(edited))
+  }
+
+  /**
+   * Flags a hook changed by editing `$SNAP_DATA/args/<service>` itself (sed, python) rather than through
+   * refresh_opt_in_config: sent to every node as the helpers' changes are, and recorded with them. Run before a
+   * restart of the service and once the hook has finished, so that what MicroK8s does on one node happens on all.
+   */
+  async syncDirectEdits(services = [...this.seen.keys()]): Promise<Reply> {
+    const lines: string[] = []
+    for (const service of services) {
+      const before = this.seen.get(service)
+      const text = await readFile(join(this.options.argsDir, service), 'utf8').catch(() => undefined)
+      if (!before || text === undefined) continue
+      const now = argsMap(text)
+      const update = Object.fromEntries([...now].filter(([flag, value]) => before.get(flag) !== value))
+      const remove = [...before.keys()].filter((flag) => !now.has(flag))
+      if (Object.keys(update).length === 0 && remove.length === 0) continue
+      const reply = await this.changeArgs(service, {remove, update}, 'edited in $SNAP_DATA/args')
+      lines.push(...(reply.lines ?? []))
+      if (!reply.ok) return {...reply, lines}
+    }
+
+    return {lines, ok: true}
   }
 
   private async restart(service: string): Promise<Reply> {
+    // A flag the hook wrote into the file itself must be on every node before the service restarts with it.
+    const synced = await this.syncDirectEdits(this.seen.has(service) ? [service] : [])
+    if (!synced.ok) return synced
     for (const entry of this.changes) if (entry.service === service) entry.restart = true
-    return this.onEveryNode(`restart ${service}`, (fleet, node) =>
+    const restarted = await this.onEveryNode(`restart ${service}`, (fleet, node) =>
       fleet.client.configure(node, {
         service: [{arguments_remove: [], arguments_update: [], name: service, restart: true}],
       }),
     )
+    return {...restarted, lines: [...(synced.lines ?? []), ...(restarted.lines ?? [])]}
   }
 
   private async onEveryNode(

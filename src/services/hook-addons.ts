@@ -170,7 +170,7 @@ export class HookAddons {
     try {
       return await this.runOnce(addon, action, args, options)
     } catch (error) {
-      // A hook that cannot start (no such interpreter, a --kubectl that is not there) fails like one that exits 1.
+      // A hook that cannot start (no such interpreter, a --kubectl that is not there) fails as one that exits 1 does.
       if (!(error instanceof UserError)) throw error
       return {changes: [], code: 1, error: error.message, timedOut: false}
     }
@@ -222,7 +222,14 @@ export class HookAddons {
     })
     try {
       await helper.listen()
-      return {...(await run(tree.paths)), changes: helper.changes}
+      const ran = await run(tree.paths)
+      if (ran.code !== 0) return {...ran, changes: helper.changes}
+      // Flags the hook wrote into $SNAP_DATA/args itself go to every node too.
+      const synced = await helper.syncDirectEdits()
+      for (const line of synced.lines ?? []) this.options.reporter.notice(line)
+      return synced.ok
+        ? {...ran, changes: helper.changes}
+        : {...ran, changes: helper.changes, code: 1, error: synced.error}
     } finally {
       await helper.close()
       await tree.remove()
@@ -253,13 +260,13 @@ const sameArgs = (a: string[] = [], b: string[] = []) => a.length === b.length &
 interface HookOutcome {
   changes: NodeArgsRecord[]
   code: number
-  /** Why the hook could not be started at all. */
+  /** Why mk8s failed the hook: it could not be started, or what it wrote in $SNAP_DATA/args did not reach every node. */
   error?: string
   timedOut: boolean
 }
 
 function failureMessage(id: string, action: string, run: HookOutcome): string {
-  if (run.error) return `The ${action} hook of ${id} could not run: ${run.error}`
+  if (run.error) return `The ${action} hook of ${id} failed: ${run.error}`
   return run.timedOut
     ? `The ${action} hook of ${id} did not finish in time (--timeout) and was stopped`
     : `The ${action} hook of ${id} failed with exit code ${run.code}`

@@ -22,8 +22,10 @@ const harnessBin = () => (JSON.parse(readFileSync(join(clusterDir, 'state.json')
 const env = () => ({MK8S_HOME: home, MK8S_MICROK8S_SNAP: '/nonexistent', PATH: `${harnessBin()}:${process.env.PATH}`})
 const run = (args: string[]) => mk8s(args, env())
 
-const apiserverArgs = (node: string) =>
-  argsMap(readFileSync(join(nodeDir(clusterDir, node), 'args', 'kube-apiserver'), 'utf8'))
+const argsOf = (service: string) => (node: string) =>
+  argsMap(readFileSync(join(nodeDir(clusterDir, node), 'args', service), 'utf8'))
+const apiserverArgs = argsOf('kube-apiserver')
+const kubeletArgs = argsOf('kubelet')
 const lines = (file: string) => {
   try {
     return readFileSync(file, 'utf8').split('\n').filter(Boolean)
@@ -59,7 +61,7 @@ afterAll(async () => {
 
 describe('hook addons', () => {
   it('run as MicroK8s runs them: node arguments on every agent, a nested enable once, a record, status', async () => {
-    const before = NODES.map((node) => apiserverArgs(node.name))
+    const before = NODES.map((node) => [apiserverArgs(node.name), kubeletArgs(node.name)])
     for (const node of NODES) {
       rmSync(restartLog(clusterDir, node.name), {force: true})
       rmSync(addonLog(clusterDir, node.name), {force: true})
@@ -79,7 +81,9 @@ describe('hook addons', () => {
     // refresh_opt_in_config and restart_service reached every node's agent; nodes_addon every agent too.
     for (const node of NODES) {
       expect(apiserverArgs(node.name).get('--max-requests-inflight')).toBe('450')
-      expect(lines(restartLog(clusterDir, node.name))).toContain('kube-apiserver')
+      // The flag the hook wrote into $SNAP_DATA/args/kubelet with sed reached every node before kubelet restarted.
+      expect(kubeletArgs(node.name).get('--image-gc-high-threshold')).toBe('90')
+      expect(lines(restartLog(clusterDir, node.name))).toEqual(['kube-apiserver', 'kubelet'])
       expect(lines(addonLog(clusterDir, node.name))).toEqual(['enable hello'])
     }
 
@@ -93,15 +97,26 @@ describe('hook addons', () => {
     expect(hello.state).toBe('enabled')
     expect(JSON.parse(hello.hook)).toEqual({args: ['world']})
     const nodeArgs = JSON.parse(hello.nodeArgs) as {node: string; previous: object; service: string; set: object}[]
-    expect(nodeArgs.map((entry) => entry.node).sort()).toEqual(NODES.map((node) => node.name))
-    for (const entry of nodeArgs) {
+    const entriesOf = (service: string) => nodeArgs.filter((entry) => entry.service === service)
+    expect(nodeArgs).toHaveLength(2 * NODES.length)
+    for (const service of ['kube-apiserver', 'kubelet'])
+      expect(
+        entriesOf(service)
+          .map((entry) => entry.node)
+          .sort(),
+      ).toEqual(NODES.map((node) => node.name))
+    for (const entry of entriesOf('kube-apiserver'))
       expect(entry).toMatchObject({
         previous: {'--max-requests-inflight': null},
         restart: true,
-        service: 'kube-apiserver',
         set: {'--max-requests-inflight': '450'},
       })
-    }
+    for (const entry of entriesOf('kubelet'))
+      expect(entry).toMatchObject({
+        previous: {'--image-gc-high-threshold': null},
+        restart: true,
+        set: {'--image-gc-high-threshold': '90'},
+      })
 
     // twin enables dns again through its wrapper: already enabled, the same record, not applied twice.
     const dnsVersion = kubectl([
@@ -138,7 +153,7 @@ describe('hook addons', () => {
     expect(disabled.stdout).toContain('Hello is disabled')
     expect(disabled.stderr).not.toContain('left node arguments')
     NODES.forEach((node, i) => {
-      expect(apiserverArgs(node.name)).toEqual(before[i])
+      expect([apiserverArgs(node.name), kubeletArgs(node.name)]).toEqual(before[i])
       expect(lines(addonLog(clusterDir, node.name))).toEqual(['enable hello', 'disable hello'])
     })
     expect(kubectl(['get', 'namespace', 'hello', '--ignore-not-found'])).toBe('')

@@ -215,6 +215,51 @@ describe('the helpers utils.sh calls back into mk8s with', () => {
     })
   })
 
+  it('sends flags a hook wrote into $SNAP_DATA/args itself to every node: before a restart, and when it ends', async () => {
+    const agents = new FakeAgents(['node-1', 'node-2'], {'kube-apiserver': '--secure-port=16443\n', kubelet: ''})
+    const snap = await tree({
+      nodeArgs: new Map([
+        ['kube-apiserver', '--secure-port=16443\n'],
+        ['kubelet', ''],
+      ]),
+    })
+    const helper = await serve(agents, snap)
+    try {
+      const {stderr} = await inHook(
+        snap,
+        [
+          // cis-hardening's way: the file edited in place, then the service restarted.
+          'sed -i "s/--secure-port=16443/--secure-port=16444/" "$SNAP_DATA/args/kube-apiserver"',
+          'echo "--audit-log-maxage=30" >> "$SNAP_DATA/args/kube-apiserver"',
+          'restart_service apiserver',
+          'refresh_opt_in_local_config max-pods 200 kubelet',
+        ].join('\n'),
+      )
+      expect(stderr).toContain(
+        'kube-apiserver: set --secure-port=16444 set --audit-log-maxage=30 (edited in $SNAP_DATA/args)',
+      )
+      for (const node of ['node-1', 'node-2']) {
+        expect(agents.args(node, 'kube-apiserver')).toEqual(
+          new Map([
+            ['--secure-port', '16444'],
+            ['--audit-log-maxage', '30'],
+          ]),
+        )
+        expect(agents.args(node, 'kubelet').get('--max-pods')).toBeUndefined()
+      }
+
+      // The kubelet file was edited without a restart: it goes to the nodes when the hook ends.
+      expect((await helper.syncDirectEdits()).ok).toBe(true)
+      for (const node of ['node-1', 'node-2']) expect(agents.args(node, 'kubelet').get('--max-pods')).toBe('200')
+      expect(helper.changes.find((c) => c.node === 'node-1' && c.service === 'kube-apiserver')).toMatchObject({
+        previous: {'--audit-log-maxage': null, '--secure-port': '16443'},
+        restart: true,
+      })
+    } finally {
+      await helper.close()
+    }
+  })
+
   it('fails the helper, naming the node, when a node cannot be changed; and without a token, says how to give one', async () => {
     const agents = new FakeAgents(['node-1', 'node-2'])
     agents.down.add('node-2')
@@ -508,9 +553,7 @@ describe('AddonService with hook addons (fake API server and agents)', () => {
 
     // A hook that cannot start at all fails the same way, saying why, and its record says so.
     const unstartable = await service.enable({timeoutMs: 10_000, tokens: ['h/nointerpreter']})
-    expect(unstartable.addons[0].message).toMatch(
-      /^The enable hook of h\/nointerpreter could not run: .*enable cannot be run/,
-    )
+    expect(unstartable.addons[0].message).toMatch(/^The enable hook of h\/nointerpreter failed: .*enable cannot be run/)
     expect((await record('nointerpreter'))?.state).toBe('failed')
 
     // Enabled by MicroK8s itself (no record): its check_status finds the Service, and the hook is not run.

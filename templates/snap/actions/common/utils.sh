@@ -65,7 +65,8 @@ get_opt_in_config() {
 }
 
 refresh_opt_in_local_config() {
-  # This node's file only: there is no local node under mk8s, so only the view in $SNAP_DATA/args changes.
+  # The file only, as upstream; mk8s sends what changed in $SNAP_DATA/args to every node before the service restarts
+  # and when the hook ends, as it does any edit of these files.
   local opt="--$1"
   local value="$2"
   local config_file="$SNAP_DATA/args/$3"
