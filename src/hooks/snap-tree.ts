@@ -1,7 +1,7 @@
 import {constants} from 'node:fs'
 import {access, chmod, copyFile, mkdir, mkdtemp, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
-import {basename, delimiter, dirname, isAbsolute, join} from 'node:path'
+import {basename, delimiter, dirname, isAbsolute, join, resolve} from 'node:path'
 
 import {UsageError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
@@ -91,10 +91,11 @@ const COMMON_DIRS = ['plugins', 'run', 'bin', 'addons', 'var/lib/kubelet']
 /** A value as one bash word. */
 export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`
 
-/** The first executable called `name` on PATH, or the path itself when it has a slash. */
+/** The first executable called `name` on PATH, or the path itself (made absolute) when it has a slash. */
 export async function findProgram(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  // A path is taken from mk8s's folder, not the hook's: the wrappers run it from the addon's folder.
   const candidates = name.includes('/')
-    ? [name]
+    ? [resolve(name)]
     : (env.PATH ?? '')
         .split(delimiter)
         .filter((dir) => isAbsolute(dir))
