@@ -7,7 +7,7 @@ import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import type {KubeClient} from '../kube/types.js'
-import {argsMap, editArgs} from '../nodes/args-file.js'
+import {FLAG_NAME, argsMap, editArgs} from '../nodes/args-file.js'
 import {type NodeFleet, type NodeOutcome, changeServiceArgs, fanOut} from '../nodes/fleet.js'
 import type {NodeArgsRecord} from '../records/applyset.js'
 import {sleep} from '../util/async.js'
@@ -167,6 +167,8 @@ export class HelperServer {
   ): Promise<Reply> {
     if (!service || !/^[a-z0-9][-a-z0-9.]*$/.test(service))
       return {error: `mk8s: invalid service name "${service}"`, ok: false}
+    const invalid = [...Object.keys(change.update ?? {}), ...(change.remove ?? [])].find((f) => !FLAG_NAME.test(f))
+    if (invalid !== undefined) return {error: `mk8s: ${service}: "${invalid}" is not a flag name`, ok: false}
     const fleet = await this.requireFleet()
     const outcomes = await changeServiceArgs(fleet, service, {...change, restart: false})
     for (const outcome of outcomes) if (outcome.ok) this.record(service, change, outcome.node, outcome.value.previous)
