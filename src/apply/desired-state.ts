@@ -234,7 +234,13 @@ function serviceArgs(
 
 function readMk8sPart(document: YamlDocumentSource, at: (path: FieldPath) => Origin, problem: Problems): DesiredPart {
   const data = document.source.data as {
-    addons?: {disabled?: boolean; images?: Record<string, string>; name: string; options?: Record<string, unknown>}[]
+    addons?: {
+      args?: (number | string)[]
+      disabled?: boolean
+      images?: Record<string, string>
+      name: string
+      options?: Record<string, unknown>
+    }[]
     nodeArgs?: Record<string, Record<string, unknown>>
     registryMirrors?: Record<string, string>
     repositories?: {name: string; reference?: number | string; source: string}[]
@@ -245,12 +251,12 @@ function readMk8sPart(document: YamlDocumentSource, at: (path: FieldPath) => Ori
         problem(['addons', i, 'images', key], `"${ref.slice(0, 120)}" is not an image reference`)
     }
 
-    if (addon.disabled && (addon.options || addon.images)) {
-      problem(['addons', i, 'disabled'], 'a disabled addon takes no options or images')
+    if (addon.disabled && (addon.options || addon.images || addon.args)) {
+      problem(['addons', i, 'disabled'], 'a disabled addon takes no options, images or args')
     }
 
     return {
-      args: [],
+      args: (addon.args ?? []).map((_, j) => document.textOf(['addons', i, 'args', j]) ?? String(addon.args![j])),
       at: at(['addons', i]),
       disabled: addon.disabled ?? false,
       images: addon.images,

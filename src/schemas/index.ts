@@ -149,6 +149,8 @@ export const clusterAddonsSchema = {
       items: {
         additionalProperties: false,
         properties: {
+          // The addon's arguments as the command line gives them (name:a:b): what a MicroK8s hook addon takes.
+          args: {items: {type: ['string', 'number']}, type: 'array'},
           disabled: {type: 'boolean'},
           images: {additionalProperties: {minLength: 1, type: 'string'}, type: 'object'},
           name: {pattern: addonRefPattern, type: 'string'},

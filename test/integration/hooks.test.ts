@@ -213,7 +213,7 @@ describe('hook addons', () => {
     expect(kubectl(['get', 'service', 'ask', 'py-hook', '-n', 'default', '--ignore-not-found'])).toBe('')
   })
 
-  it('are enabled and pruned by apply -f as declarative ones are, with a launch configuration’s args', async () => {
+  it('are enabled and pruned by apply -f as declarative ones are, with the files’ args', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mk8s-hook-apply-'))
     const launch = join(dir, 'launch.yaml')
     writeFileSync(launch, 'version: 0.1.0\naddons:\n  - name: fixtures/py\n    args: [from-launch]\n')
@@ -229,6 +229,16 @@ describe('hook addons', () => {
       result: {steps: {action: string; target: string}[]}
     }
     expect(again.result.steps.filter((step) => step.target === 'fixtures/py')).toEqual([])
+
+    // An mk8s file gives the arguments as `args` too: different ones run the hook again.
+    const file = join(dir, 'cluster.yaml')
+    writeFileSync(
+      file,
+      'apiVersion: mk8s.io/v1\nkind: ClusterAddons\naddons:\n  - {name: fixtures/py, args: [from-file]}\n',
+    )
+    const fromFile = await run(['apply', '-f', file])
+    expect(fromFile.code, fromFile.stderr).toBe(0)
+    expect(annotations('py-hook')['mk8s.test/args']).toBe('from-file')
 
     writeFileSync(join(dir, 'empty.yaml'), 'version: 0.1.0\naddons: []\n')
     const pruned = await run(['apply', '-f', join(dir, 'empty.yaml'), '--prune'])

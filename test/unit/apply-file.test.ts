@@ -42,6 +42,7 @@ addons:
   - name: extras/web
     images: {app: mirror.local/web:1.0}
   - {name: rbac, disabled: true}
+  - {name: extras/hooked, args: [--port, 1.10]}
 registryMirrors: {docker.io: mirror.local:5000}
 nodeArgs:
   kubelet:
@@ -57,16 +58,18 @@ nodeArgs:
     expect(part.repositories).toEqual([
       expect.objectContaining({name: 'extras', reference: '1.10', source: 'https://example.com/addons.git'}),
     ])
-    expect(part.addons.map((a) => [a.name, a.disabled, a.options, a.images, a.at.line])).toEqual([
-      ['dns', false, {nameservers: ['1.1.1.1']}, undefined, 7],
-      ['extras/web', false, undefined, {app: 'mirror.local/web:1.0'}, 9],
-      ['rbac', true, undefined, undefined, 11],
+    expect(part.addons.map((a) => [a.name, a.disabled, a.options, a.images, a.args, a.at.line])).toEqual([
+      ['dns', false, {nameservers: ['1.1.1.1']}, undefined, [], 7],
+      ['extras/web', false, undefined, {app: 'mirror.local/web:1.0'}, [], 9],
+      ['rbac', true, undefined, undefined, [], 11],
+      // A hook addon's arguments, as written: 1.10 stays 1.10.
+      ['extras/hooked', false, undefined, undefined, ['--port', '1.10'], 12],
     ])
     expect(part.registryMirrors).toEqual({'docker.io': 'mirror.local:5000'})
     // Values as written: 1.10 stays 1.10, not the number 1.1.
     expect(part.nodeArgs).toEqual([
       {
-        at: expect.objectContaining({line: 15}) as unknown,
+        at: expect.objectContaining({line: 16}) as unknown,
         remove: ['--event-qps'],
         service: 'kubelet',
         update: {'--fail-swap-on': 'false', '--image-gc-high-threshold': '1.10', '--max-pods': '200'},
