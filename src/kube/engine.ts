@@ -496,3 +496,20 @@ export async function deleteObjects(
     done += phase.length
   }
 }
+
+/**
+ * Retries `work` while the API server cannot be reached (a restart of kube-apiserver, which rbac and hooks ask for,
+ * leaves it away for a moment on a real node), for up to `timeoutMs`.
+ */
+export async function whileServerRestarts<T>(timeoutMs: number, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await work()
+    } catch (error) {
+      const unreachable = error instanceof KubeError && error.code === undefined
+      if (!unreachable || Date.now() >= deadline) throw error
+      await sleep(500)
+    }
+  }
+}

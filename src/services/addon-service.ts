@@ -4,7 +4,7 @@ import type {AddonRequest} from '../addons/grammar.js'
 import {readValuesFiles, resolveOptions} from '../addons/options.js'
 import {inputsOverRecord, matchesTarget, planAddon, planCleanup} from '../addons/plan.js'
 import type {AddonCatalog} from '../addons/catalog.js'
-import {KubeError, UserError} from '../errors.js'
+import {UserError} from '../errors.js'
 import {sleep} from '../util/async.js'
 import {
   type ApplyProgress,
@@ -15,6 +15,7 @@ import {
   normalizeNamespaces,
   readinessMap,
   waitReady,
+  whileServerRestarts,
 } from '../kube/engine.js'
 import type {KubeClient, KubeObject, ObjectRef} from '../kube/types.js'
 import {describeRef, refKey, refOf} from '../kube/types.js'
@@ -485,7 +486,7 @@ export class AddonService {
 
       const nodeArgs = await this.setNodeArgs(plan, current, update)
       // Restarting kube-apiserver (rbac) leaves the API server away for a moment on a real node.
-      await this.whileServerRestarts(options.timeoutMs, () => this.writeRecord({...plan.desired, nodeArgs}))
+      await whileServerRestarts(options.timeoutMs, () => this.writeRecord({...plan.desired, nodeArgs}))
       if (plan.message) this.reporter.say(plan.message)
       return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
@@ -567,20 +568,6 @@ export class AddonService {
     if (!sameJson(record.objects.map(refKey).sort(), desired.objects.map(refKey).sort())) return false
     const live = await readinessMap(this.client, record.objects, {labelSelector: `${PART_OF}=${plan.setId}`})
     return [...live.values()].every((state) => state.object !== undefined)
-  }
-
-  /** Retries `work` while the API server cannot be reached (it is restarting), for up to `timeoutMs`. */
-  private async whileServerRestarts(timeoutMs: number, work: () => Promise<void>): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-      try {
-        return await work()
-      } catch (error) {
-        const unreachable = error instanceof KubeError && error.code === undefined
-        if (!unreachable || Date.now() >= deadline) throw error
-        await sleep(500)
-      }
-    }
   }
 
   private async writeRecord(record: AddonRecord): Promise<void> {
@@ -718,7 +705,7 @@ export class AddonService {
         const cleaned = await this.runCleanup(current, cleanup, options, update)
         if (cleaned.length > 0) result.lap('cleanup')
         await this.restoreNodeArgs({...current, objects: []}, update)
-        await this.whileServerRestarts(
+        await whileServerRestarts(
           options.timeoutMs,
           async () => void (await this.client.delete(recordRef(entry), {propagation: 'Background'})),
         )

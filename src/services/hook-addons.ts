@@ -6,7 +6,7 @@ import type {KubeClient} from '../kube/types.js'
 import {type AddonEntry, type HookAddon, addonId} from '../models/addon.js'
 import type {NodeFleet} from '../nodes/fleet.js'
 import {type AddonRecord, type NodeArgsRecord, readRecord, recordObject, recordRef} from '../records/applyset.js'
-import {FIELD_MANAGER} from '../kube/engine.js'
+import {FIELD_MANAGER, whileServerRestarts} from '../kube/engine.js'
 import {LOCK_HOLDER_ENV, type HeldLock} from '../records/lock.js'
 import {plural} from '../util/text.js'
 import {type AddonResult, resultBuilder} from './change-result.js'
@@ -85,18 +85,22 @@ export class HookAddons {
     const nodeArgs = mergeNodeArgs(record?.nodeArgs, run.changes)
     result.lap('hook')
     if (run.code === 0) {
-      await this.writeRecord({...base, nodeArgs, state: 'enabled', updatedAt: new Date().toISOString()})
+      const done = {...base, nodeArgs, state: 'enabled' as const, updatedAt: new Date().toISOString()}
+      await this.writeRecord(done, options.timeoutMs)
       return result('enabled', {hook: {args: hookArgs, exitCode: 0}, nodeArgs})
     }
 
     const message = failureMessage(id, 'enable', run)
-    await this.writeRecord({
-      ...base,
-      hook: {args: hookArgs, failed: {action: 'enable', exitCode: run.code, message}},
-      nodeArgs,
-      state: 'failed',
-      updatedAt: new Date().toISOString(),
-    })
+    await this.writeRecord(
+      {
+        ...base,
+        hook: {args: hookArgs, failed: {action: 'enable', exitCode: run.code, message}},
+        nodeArgs,
+        state: 'failed',
+        updatedAt: new Date().toISOString(),
+      },
+      options.timeoutMs,
+    )
     return result('failed', {hook: {args: hookArgs, exitCode: run.code}, message, nodeArgs})
   }
 
@@ -126,13 +130,16 @@ export class HookAddons {
     if (run.code !== 0) {
       const message = failureMessage(id, 'disable', run)
       if (record) {
-        await this.writeRecord({
-          ...record,
-          hook: {args: record.hook?.args ?? [], failed: {action: 'disable', exitCode: run.code, message}},
-          nodeArgs: mergeNodeArgs(record.nodeArgs, run.changes),
-          state: 'failed',
-          updatedAt: new Date().toISOString(),
-        })
+        await this.writeRecord(
+          {
+            ...record,
+            hook: {args: record.hook?.args ?? [], failed: {action: 'disable', exitCode: run.code, message}},
+            nodeArgs: mergeNodeArgs(record.nodeArgs, run.changes),
+            state: 'failed',
+            updatedAt: new Date().toISOString(),
+          },
+          options.timeoutMs,
+        )
       }
 
       return result('failed', {hook: {args, exitCode: run.code}, message, nodeArgs: run.changes})
@@ -145,7 +152,10 @@ export class HookAddons {
       )
     }
 
-    if (record) await this.options.client.delete(recordRef(addon.entry), {propagation: 'Background'})
+    if (record) {
+      const gone = () => this.options.client.delete(recordRef(addon.entry), {propagation: 'Background'})
+      await whileServerRestarts(options.timeoutMs, gone)
+    }
     return result('disabled', {hook: {args, exitCode: 0}, nodeArgs: run.changes})
   }
 
@@ -156,8 +166,10 @@ export class HookAddons {
     return (await enabledByCheckStatus(this.options.client, [entry], env)).has(addonId(entry))
   }
 
-  private async writeRecord(record: AddonRecord): Promise<void> {
-    await this.options.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+  /** Written after a hook that may have restarted kube-apiserver (fluentd, rbac-like hooks): retried while it is away. */
+  private async writeRecord(record: AddonRecord, timeoutMs = 0): Promise<void> {
+    const write = () => this.options.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+    await whileServerRestarts(timeoutMs, write)
   }
 
   /** One run of a hook: in the real snap when MicroK8s is installed here, else in a compatibility tree of its own. */
