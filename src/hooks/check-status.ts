@@ -66,8 +66,25 @@ export function matchesCheckStatus(check: string, names: Set<string>): boolean {
 }
 
 /**
+ * The kinds the check_status values can match, so that status lists only those: `deployment.apps/x` needs
+ * Deployments, `pod/x` Pods and the ReplicaSets that name their workloads, a bare name every kind, a file none.
+ */
+function kindsNamed(checks: string[]): Set<string> {
+  const kinds = new Set<string>()
+  for (const check of checks.map((c) => c.trim())) {
+    if (!check || check.startsWith('/') || check.startsWith('$')) continue
+    if (!check.includes('/')) return new Set(CHECK_STATUS_KINDS.map(([, , prefix]) => prefix))
+    const prefix = check.slice(0, check.indexOf('/'))
+    kinds.add(prefix)
+    if (prefix === 'pod') kinds.add('replicaset.apps')
+  }
+
+  return kinds
+}
+
+/**
  * The hook addons whose `check_status` says they are enabled: one of the cluster's objects has that whole name, or
- * the value names a file (with ${VAR}s expanded) that exists. Lists each kind once, only when an entry needs it.
+ * the value names a file (with ${VAR}s expanded) that exists. Lists each kind once, only when a value can name it.
  */
 export async function enabledByCheckStatus(
   client: KubeClient,
@@ -75,10 +92,10 @@ export async function enabledByCheckStatus(
   env: NodeJS.ProcessEnv,
 ): Promise<Set<string>> {
   const enabled = new Set<string>()
-  if (entries.length === 0) return enabled
+  const wanted = kindsNamed(entries.map((entry) => entry.checkStatus))
   const listed = new Map(
     await Promise.all(
-      CHECK_STATUS_KINDS.map(
+      CHECK_STATUS_KINDS.filter(([, , prefix]) => wanted.has(prefix)).map(
         async ([apiVersion, kind, prefix]) => [prefix, await client.list(apiVersion, kind).catch(() => [])] as const,
       ),
     ),

@@ -372,6 +372,34 @@ describe('hook records', () => {
 })
 
 describe('check_status', () => {
+  it('lists only the kinds the values can name', async () => {
+    const {enabledByCheckStatus} = await import('../../src/hooks/check-status.js')
+    const client = new FakeKubeClient()
+    const listed: string[] = []
+    const list = client.list.bind(client)
+    client.list = async (apiVersion, kind, options) => {
+      listed.push(kind)
+      return list(apiVersion, kind, options)
+    }
+
+    const entry = (name: string, checkStatus: string) => ({
+      architectures: [],
+      checkStatus,
+      description: '',
+      name,
+      repository: 'h',
+      version: '1',
+    })
+    await enabledByCheckStatus(client, [entry('a', 'deployment.apps/a'), entry('b', '${SNAP_DATA}/var/lock/b')], {})
+    expect(listed).toEqual(['Deployment'])
+    listed.length = 0
+    await enabledByCheckStatus(client, [entry('c', 'pod/coredns')], {})
+    expect(listed.sort()).toEqual(['Pod', 'ReplicaSet'])
+    listed.length = 0
+    await enabledByCheckStatus(client, [entry('d', 'operator-node-feature-discovery')], {})
+    expect(listed).toHaveLength(11)
+  })
+
   it('matches whole names, and a pod by its workload’s name', () => {
     const names = new Set([
       'pod/coredns',
