@@ -182,7 +182,8 @@ describe('deadlines', () => {
       const result = await runMk8s(['enable', 'dns', '--timeout', '5s', '--kubeconfig', join(dir, 'config')])
       const elapsed = Date.now() - started
       expect(result.code).toBe(1)
-      expect(result.stderr).toMatch(/did not answer GET \/version within [5-7]\.\ds/)
+      // The request's own wait: the command's 5 s budget less what start-up spent before it (4.9 s on a busy machine).
+      expect(result.stderr).toMatch(/did not answer GET \/version within [4-7]\.\ds/)
       expect(elapsed).toBeGreaterThan(4500)
       expect(elapsed).toBeLessThan(9000)
     } finally {
