@@ -1,10 +1,9 @@
-import {constants} from 'node:fs'
-import {access, readdir, stat} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import semver from 'semver'
 
 import {type Problem, UserError, ValidationError} from '../errors.js'
-import {containmentProblem, pathExists, readContained, treeContainmentProblems} from '../host/fs.js'
+import {containmentProblem, isExecutable, pathExists, readContained, treeContainmentProblems} from '../host/fs.js'
 import {WAITED_KINDS} from '../kube/readiness.js'
 import {
   type Addon,
@@ -97,15 +96,6 @@ export async function loadRepositoryIndex(dir: string, name: string): Promise<Re
   }
 
   return {...entriesOf(source, name), dir}
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK)
-    return (await stat(file)).isFile()
-  } catch {
-    return false
-  }
 }
 
 async function defaultManifests(dir: string): Promise<string[]> {

@@ -65,6 +65,12 @@ export function matchesCheckStatus(check: string, names: Set<string>): boolean {
   return false
 }
 
+/** A check_status that names a file (`${SNAP_DATA}/var/lock/ha-cluster`), not an object. */
+const namesFile = (check: string) => check.startsWith('/') || check.startsWith('$')
+
+/** A check_status of the `kind.group/name` form: one object that should exist while the addon is enabled. */
+export const namesObject = (check: string): boolean => check.trim().includes('/') && !namesFile(check.trim())
+
 /**
  * The kinds the check_status values can match, so that status lists only those: `deployment.apps/x` needs
  * Deployments, `pod/x` Pods and the ReplicaSets that name their workloads, a bare name every kind, a file none.
@@ -72,7 +78,7 @@ export function matchesCheckStatus(check: string, names: Set<string>): boolean {
 function kindsNamed(checks: string[]): Set<string> {
   const kinds = new Set<string>()
   for (const check of checks.map((c) => c.trim())) {
-    if (!check || check.startsWith('/') || check.startsWith('$')) continue
+    if (!check || namesFile(check)) continue
     if (!check.includes('/')) return new Set(CHECK_STATUS_KINDS.map(([, , prefix]) => prefix))
     const prefix = check.slice(0, check.indexOf('/'))
     kinds.add(prefix)

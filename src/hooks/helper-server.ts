@@ -8,8 +8,8 @@ import {pipeline} from 'node:stream/promises'
 
 import type {KubeClient} from '../kube/types.js'
 import {FLAG_NAME, argsMap, editArgs} from '../nodes/args-file.js'
-import {type NodeFleet, type NodeOutcome, changeServiceArgs, fanOut} from '../nodes/fleet.js'
-import type {NodeArgsRecord} from '../records/applyset.js'
+import {type NodeFleet, type NodeOutcome, changeServiceArgs, configureBody, fanOut} from '../nodes/fleet.js'
+import {type NodeArgsRecord, mergeNodeArgs} from '../records/applyset.js'
 import {sleep} from '../util/async.js'
 
 /** A request line is a few short words; anything longer is not from mk8s-helper. */
@@ -52,7 +52,7 @@ export interface HelperServerOptions {
  */
 export class HelperServer {
   /** What the hook changed in the nodes' service arguments, node by node, with the values before its first change. */
-  readonly changes: NodeArgsRecord[] = []
+  changes: NodeArgsRecord[] = []
   /** Each args file's flags as mk8s last wrote or saw them: what a hook changed by editing the file itself shows. */
   private readonly seen = new Map<string, Map<string, string>>()
   private server?: Server
@@ -132,7 +132,7 @@ export class HelperServer {
       case 'addon': {
         const [name, state] = args
         if (state !== 'enable' && state !== 'disable')
-          return {error: `nodes_addon ${name} ${state}: expected enable or disable`, ok: false}
+          return {error: `mk8s: nodes_addon ${name} ${state}: expected enable or disable`, ok: false}
         return this.onEveryNode(`${state} ${name}`, (fleet, node) =>
           fleet.client.configure(node, {addon: [{name, [state]: true}]}),
         )
@@ -171,47 +171,30 @@ export class HelperServer {
     if (invalid !== undefined) return {error: `mk8s: ${service}: "${invalid}" is not a flag name`, ok: false}
     const fleet = await this.requireFleet()
     const outcomes = await changeServiceArgs(fleet, service, {...change, restart: false})
-    for (const outcome of outcomes) if (outcome.ok) this.record(service, change, outcome.node, outcome.value.previous)
+    // Each node's change, merged as a record merges runs: the first value a flag had is the one to restore.
+    const applied = outcomes.flatMap((outcome): NodeArgsRecord[] =>
+      outcome.ok
+        ? [
+            {
+              address: outcome.node.address,
+              applied: true,
+              node: outcome.node.name,
+              previous: outcome.value.previous,
+              removed: change.remove ?? [],
+              restart: false,
+              service,
+              set: change.update ?? {},
+            },
+          ]
+        : [],
+    )
+    this.changes = mergeNodeArgs(this.changes, applied)
     await this.editLocal(service, change)
     const what = [
       ...Object.entries(change.update ?? {}).map(([flag, value]) => `set ${flag}=${value}`),
       ...(change.remove ?? []).map((flag) => `remove ${flag}`),
     ].join(' ')
     return report(`${service}: ${what}${how ? ` (${how})` : ''}`, outcomes)
-  }
-
-  /** Merges one node's change into the record: the earliest value of each flag is the one to restore. */
-  private record(
-    service: string,
-    change: {remove?: string[]; update?: Record<string, string>},
-    node: {address: string; name: string},
-    previous: Record<string, null | string>,
-  ): void {
-    let entry = this.changes.find((c) => c.address === node.address && c.service === service)
-    if (!entry) {
-      entry = {
-        address: node.address,
-        applied: true,
-        node: node.name,
-        previous: {},
-        removed: [],
-        restart: false,
-        service,
-        set: {},
-      }
-      this.changes.push(entry)
-    }
-
-    entry.previous = {...previous, ...entry.previous}
-    for (const [flag, value] of Object.entries(change.update ?? {})) {
-      entry.set[flag] = value
-      entry.removed = entry.removed.filter((f) => f !== flag)
-    }
-
-    for (const flag of change.remove ?? []) {
-      delete entry.set[flag]
-      if (!entry.removed.includes(flag)) entry.removed.push(flag)
-    }
   }
 
   private async editLocal(
@@ -255,9 +238,7 @@ export class HelperServer {
     if (!synced.ok) return synced
     for (const entry of this.changes) if (entry.service === service) entry.restart = true
     const restarted = await this.onEveryNode(`restart ${service}`, (fleet, node) =>
-      fleet.client.configure(node, {
-        service: [{arguments_remove: [], arguments_update: [], name: service, restart: true}],
-      }),
+      fleet.client.configure(node, configureBody(service, {restart: true})),
     )
     return {...restarted, lines: [...(synced.lines ?? []), ...(restarted.lines ?? [])]}
   }

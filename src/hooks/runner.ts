@@ -1,4 +1,5 @@
 import {spawn} from 'node:child_process'
+import {constants} from 'node:os'
 
 import {ExternalError} from '../errors.js'
 
@@ -18,7 +19,6 @@ export interface HookRunOptions {
   timeoutMs: number
 }
 
-const SIGNALS: Record<string, number> = {SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15}
 /** How long a hook has between SIGTERM and SIGKILL once its time is up. */
 const GRACE_MS = 5000
 
@@ -67,7 +67,8 @@ export async function runHook(file: string, args: string[], options: HookRunOpti
         reject(new ExternalError(file, `${file} ${why}`))
       })
       child.once('exit', (code, signal) =>
-        resolve({code: code ?? 128 + (signal ? (SIGNALS[signal] ?? 1) : 1), timedOut}),
+        // As a shell reports a process a signal ended: 128 + its number.
+        resolve({code: code ?? 128 + (signal ? constants.signals[signal] : 1), timedOut}),
       )
     })
   } finally {

@@ -1,10 +1,9 @@
-import {constants} from 'node:fs'
-import {access, chmod, copyFile, mkdir, mkdtemp, readlink, rm, symlink, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, mkdir, mkdtemp, readlink, rm, symlink, writeFile} from 'node:fs/promises'
 import {homedir, tmpdir} from 'node:os'
 import {basename, delimiter, dirname, isAbsolute, join, resolve} from 'node:path'
 
 import {UsageError} from '../errors.js'
-import {pathExists} from '../host/fs.js'
+import {isExecutable, pathExists} from '../host/fs.js'
 import {packageRoot, templatesDir} from '../paths.js'
 
 /** The MicroK8s snap on a real node: hooks run against it there, exactly as `microk8s enable` runs them. */
@@ -100,15 +99,7 @@ export async function findProgram(name: string, env: NodeJS.ProcessEnv): Promise
         .split(delimiter)
         .filter((dir) => isAbsolute(dir))
         .map((dir) => join(dir, name))
-  for (const candidate of candidates) {
-    try {
-      await access(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // Not here.
-    }
-  }
-
+  for (const candidate of candidates) if (await isExecutable(candidate)) return candidate
   return undefined
 }
 

@@ -1,8 +1,18 @@
-import {closeSync, openSync, readSync} from 'node:fs'
-import {open, readdir, realpath, stat} from 'node:fs/promises'
+import {closeSync, constants, openSync, readSync} from 'node:fs'
+import {access, open, readdir, realpath, stat} from 'node:fs/promises'
 import {isAbsolute, join, sep} from 'node:path'
 
 import {UserError} from '../errors.js'
+
+/** A regular file this process may execute: a hook, a program on PATH. */
+export async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK)
+    return (await stat(file)).isFile()
+  } catch {
+    return false
+  }
+}
 
 export async function pathExists(path: string): Promise<boolean> {
   try {

@@ -151,12 +151,7 @@ const PATH_FIELDS = ['certificate-authority', 'client-certificate', 'client-key'
  * cluster as mk8s. Exec plugins stay as they are: the programs run them.
  */
 export function exportContext(options: ConnectOptions = {}): {context: string; text: string} {
-  const config = load(options)
-  const contextName = options.context ?? config.current
-  if (!contextName)
-    throw new UserError(`No Kubernetes cluster configured: kubeconfig ${config.label} has no current context`)
-  const context = config.contexts.get(contextName)
-  if (!context) throw new UserError(`Context "${contextName}" is not in kubeconfig ${config.label}`)
+  const {config, context, contextName} = chosenContext(options)
   const absolute = (entry: Record<string, unknown> | undefined) => {
     const {base, ...rest} = entry ?? {}
     for (const field of PATH_FIELDS) {
@@ -178,8 +173,8 @@ export function exportContext(options: ConnectOptions = {}): {context: string; t
   return {context: contextName, text: JSON.stringify(document, null, 2)}
 }
 
-/** Credentials of the chosen context; exec and auth-provider users are left to @kubernetes/client-node. */
-export async function loadCredentials(options: ConnectOptions = {}): Promise<Credentials> {
+/** The kubeconfig as kubectl reads it, and the context --context or its current-context names. */
+function chosenContext(options: ConnectOptions) {
   const config = load(options)
   const contextName = options.context ?? config.current
   if (!contextName) {
@@ -190,6 +185,12 @@ export async function loadCredentials(options: ConnectOptions = {}): Promise<Cre
 
   const context = config.contexts.get(contextName)
   if (!context) throw new UserError(`Context "${contextName}" is not in kubeconfig ${config.label}`)
+  return {config, context, contextName}
+}
+
+/** Credentials of the chosen context; exec and auth-provider users are left to @kubernetes/client-node. */
+export async function loadCredentials(options: ConnectOptions = {}): Promise<Credentials> {
+  const {config, context, contextName} = chosenContext(options)
   const cluster = config.clusters.get(context.cluster)?.value
   if (!cluster)
     throw new UserError(

@@ -1,6 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import type {OptionValue} from '../models/option-types.js'
+import {FIELD_MANAGER} from '../kube/engine.js'
 import {type KubeClient, type KubeObject, type ObjectRef, groupOf} from '../kube/types.js'
 
 /**
@@ -83,6 +84,16 @@ export async function readRecord(client: KubeClient, addon: AddonName): Promise<
   return object && !object.metadata.deletionTimestamp ? parseRecord(object) : undefined
 }
 
+/** Writes the addon's record, taking its fields over from any other writer. */
+export async function writeRecord(client: KubeClient, record: AddonRecord): Promise<void> {
+  await client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
+}
+
+/** Removes the addon's record once a disable is done; its members are already gone. */
+export async function deleteRecord(client: KubeClient, addon: AddonName): Promise<void> {
+  await client.delete(recordRef(addon), {propagation: 'Background'})
+}
+
 /** Every addon record of the cluster, with one LIST. */
 export async function listRecords(client: KubeClient): Promise<AddonRecord[]> {
   const objects = await client.list('v1', 'ConfigMap', {
@@ -162,4 +173,25 @@ export function parseRecord(object: KubeObject): AddonRecord | undefined {
 /** Marks an object as a member of the addon's ApplySet. */
 export function withMembership(object: KubeObject, id: string): KubeObject {
   return {...object, metadata: {...object.metadata, labels: {...object.metadata.labels, [PART_OF]: id}}}
+}
+
+/** A record's node arguments with a later run's changes: the first value each flag had is the one kept. */
+export function mergeNodeArgs(recorded: NodeArgsRecord[] = [], changes: NodeArgsRecord[]): NodeArgsRecord[] {
+  const merged = recorded.map((entry) => ({...entry}))
+  for (const change of changes) {
+    const entry = merged.find((e) => e.address === change.address && e.service === change.service)
+    if (!entry) {
+      merged.push(change)
+      continue
+    }
+
+    entry.previous = {...change.previous, ...entry.previous}
+    entry.set = Object.fromEntries(
+      Object.entries({...entry.set, ...change.set}).filter(([f]) => !change.removed.includes(f)),
+    )
+    entry.removed = [...new Set([...entry.removed.filter((f) => !(f in change.set)), ...change.removed])]
+    entry.restart ||= change.restart
+  }
+
+  return merged
 }

@@ -8,7 +8,6 @@ import {UserError} from '../errors.js'
 import {sleep} from '../util/async.js'
 import {
   type ApplyProgress,
-  FIELD_MANAGER,
   NotReadyError,
   applyObjects,
   deleteObjects,
@@ -28,8 +27,8 @@ import {
   listRecords,
   readRecord,
   recordId,
-  recordObject,
-  recordRef,
+  deleteRecord,
+  writeRecord,
   withMembership,
 } from '../records/applyset.js'
 import {ChangeLock, type HeldLock} from '../records/lock.js'
@@ -426,7 +425,7 @@ export class AddonService {
     return this.reporter.step(`Enable ${plan.id}`, async (update) => {
       // The record lists old and new members while applying, so an interrupted enable can always be finished or undone.
       // Node arguments an earlier enable set stay recorded until this one replaces them: disable must restore them.
-      await this.writeRecord({
+      await writeRecord(this.client, {
         ...plan.desired,
         nodeArgs: current?.nodeArgs,
         objects: [...stale, ...plan.refs],
@@ -486,7 +485,7 @@ export class AddonService {
 
       const nodeArgs = await this.setNodeArgs(plan, current, update)
       // Restarting kube-apiserver (rbac) leaves the API server away for a moment on a real node.
-      await whileServerRestarts(options.timeoutMs, () => this.writeRecord({...plan.desired, nodeArgs}))
+      await whileServerRestarts(options.timeoutMs, () => writeRecord(this.client, {...plan.desired, nodeArgs}))
       if (plan.message) this.reporter.say(plan.message)
       return result('enabled', {nodeArgs: plan.nodeArgs, objects: plan.refs, pruned: stale})
     })
@@ -545,7 +544,7 @@ export class AddonService {
     const nodeArgs = await applyNodeArgs(fleet, plan.nodeArgs, current?.nodeArgs)
     const failed = nodeArgs.filter((entry) => entry.error)
     if (failed.length > 0) {
-      await this.writeRecord({...plan.desired, nodeArgs, state: 'applying'})
+      await writeRecord(this.client, {...plan.desired, nodeArgs, state: 'applying'})
       throw new UserError(
         [
           `Node arguments not set on ${failed.length} of ${nodeArgs.length} node services; enable again once they are reachable:`,
@@ -570,10 +569,6 @@ export class AddonService {
     return [...live.values()].every((state) => state.object !== undefined)
   }
 
-  private async writeRecord(record: AddonRecord): Promise<void> {
-    await this.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
-  }
-
   /**
    * Puts every node's arguments back as they were before the addon. Nodes that cannot be reached stay in the record
    * (state `disabling`, its objects already gone), so disabling again finishes the job.
@@ -584,7 +579,7 @@ export class AddonService {
     const fleet = await this.fleet()
     const left = fleet ? (update('restoring node arguments'), await restoreNodeArgs(fleet, pending)) : pending
     if (left.length === 0) return
-    await this.writeRecord({...record, nodeArgs: left, objects: [], state: 'disabling'})
+    await writeRecord(this.client, {...record, nodeArgs: left, objects: [], state: 'disabling'})
     const why = fleet ? '' : ' (no agent token: pass --agent-token-file or set MK8S_AGENT_TOKEN_FILE)'
     throw new UserError(
       [
@@ -605,20 +600,21 @@ export class AddonService {
 
   /**
    * The clean-up objects disable runs for `args` (addon.yaml `disable`), rendered before anything is deleted so that a
-   * wrong argument changes nothing. An addon whose repository is gone can still be disabled, without arguments.
+   * wrong argument changes nothing. An addon whose repository is gone (`addon` undefined) can still be disabled,
+   * without arguments.
    */
   private async cleanupFor(
     entry: AddonEntry,
+    addon: DeclarativeAddon | undefined,
     record: AddonRecord | undefined,
     args: string[],
     dryRun: ChangeOptions['dryRun'],
   ): Promise<KubeObject[]> {
-    const found = this.catalog.find(entry)
-    const addon = found ? await this.catalog.load(found) : undefined
-    if (addon?.kind !== 'declarative') {
+    if (!addon) {
       if (args.length === 0) return []
-      const why = addon ? 'it is a hook addon' : 'its repository is not added'
-      throw new UserError(`${addonId(entry)} takes no disable arguments here (${why}): got ${args.join(' ')}`)
+      throw new UserError(
+        `${addonId(entry)} takes no disable arguments here (its repository is not added): got ${args.join(' ')}`,
+      )
     }
 
     const cluster =
@@ -638,7 +634,7 @@ export class AddonService {
   ): Promise<ObjectRef[]> {
     const refs = cleanup.map(refOf)
     if (refs.length === 0) return refs
-    await this.writeRecord({...current, objects: refs, state: 'disabling'})
+    await writeRecord(this.client, {...current, objects: refs, state: 'disabling'})
     const labelSelector = `${PART_OF}=${addonSetId({name: current.addon, repository: current.repository})}`
     update(`cleaning up: ${refs.map(describeRef).join(', ')}`)
     await applyObjects(this.client, cleanup, {timeoutMs: options.timeoutMs})
@@ -662,12 +658,16 @@ export class AddonService {
       return resultBuilder('disable', addonId(entry))('failed', {message})
     }
 
-    return this.disableOne(entry, record, options, args)
+    return this.disableOne(entry, addon, record, options, args)
   }
 
-  /** `record` is what the listing before the lock found; it is read again once the lock is held. */
+  /**
+   * `addon` is undefined when its repository is gone: the record alone says what to delete. `record` is what the
+   * listing before the lock found; it is read again once the lock is held.
+   */
   private async disableOne(
     entry: AddonEntry,
+    addon: DeclarativeAddon | undefined,
     record: AddonRecord | undefined,
     options: ChangeOptions & {lock: HeldLock},
     args: string[] = [],
@@ -680,7 +680,7 @@ export class AddonService {
     }
 
     if (!record) return alreadyDisabled()
-    const cleanup = await this.cleanupFor(entry, record, args, options.dryRun)
+    const cleanup = await this.cleanupFor(entry, addon, record, args, options.dryRun)
     if (options.dryRun) {
       return result('planned', {
         cleanup: cleanup.map(refOf),
@@ -705,10 +705,7 @@ export class AddonService {
         const cleaned = await this.runCleanup(current, cleanup, options, update)
         if (cleaned.length > 0) result.lap('cleanup')
         await this.restoreNodeArgs({...current, objects: []}, update)
-        await whileServerRestarts(
-          options.timeoutMs,
-          async () => void (await this.client.delete(recordRef(entry), {propagation: 'Background'})),
-        )
+        await whileServerRestarts(options.timeoutMs, () => deleteRecord(this.client, entry))
         return result('disabled', {cleanup: cleaned, nodeArgs: current.nodeArgs, pruned: current.objects})
       })
     } catch (error) {

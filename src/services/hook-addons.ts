@@ -5,8 +5,15 @@ import type {SnapPaths} from '../hooks/snap-tree.js'
 import type {KubeClient} from '../kube/types.js'
 import {type AddonEntry, type HookAddon, addonId} from '../models/addon.js'
 import type {NodeFleet} from '../nodes/fleet.js'
-import {type AddonRecord, type NodeArgsRecord, readRecord, recordObject, recordRef} from '../records/applyset.js'
-import {FIELD_MANAGER, whileServerRestarts} from '../kube/engine.js'
+import {
+  type AddonRecord,
+  type NodeArgsRecord,
+  deleteRecord,
+  mergeNodeArgs,
+  readRecord,
+  writeRecord,
+} from '../records/applyset.js'
+import {whileServerRestarts} from '../kube/engine.js'
 import {LOCK_HOLDER_ENV, type HeldLock} from '../records/lock.js'
 import {plural} from '../util/text.js'
 import {type AddonResult, resultBuilder} from './change-result.js'
@@ -152,10 +159,7 @@ export class HookAddons {
       )
     }
 
-    if (record) {
-      const gone = () => this.options.client.delete(recordRef(addon.entry), {propagation: 'Background'})
-      await whileServerRestarts(options.timeoutMs, gone)
-    }
+    if (record) await whileServerRestarts(options.timeoutMs, () => deleteRecord(this.options.client, addon.entry))
     return result('disabled', {hook: {args, exitCode: 0}, nodeArgs: run.changes})
   }
 
@@ -168,8 +172,7 @@ export class HookAddons {
 
   /** Written after a hook that may have restarted kube-apiserver (fluentd, rbac-like hooks): retried while it is away. */
   private async writeRecord(record: AddonRecord, timeoutMs = 0): Promise<void> {
-    const write = () => this.options.client.apply(recordObject(record), {fieldManager: FIELD_MANAGER, force: true})
-    await whileServerRestarts(timeoutMs, write)
+    await whileServerRestarts(timeoutMs, () => writeRecord(this.options.client, record))
   }
 
   /** One run of a hook: in the real snap when MicroK8s is installed here, else in a compatibility tree of its own. */
@@ -282,27 +285,6 @@ function failureMessage(id: string, action: string, run: HookOutcome): string {
   return run.timedOut
     ? `The ${action} hook of ${id} did not finish in time (--timeout) and was stopped`
     : `The ${action} hook of ${id} failed with exit code ${run.code}`
-}
-
-/** A record's node arguments with a later run's changes: the first value each flag had is the one kept. */
-export function mergeNodeArgs(recorded: NodeArgsRecord[] = [], changes: NodeArgsRecord[]): NodeArgsRecord[] {
-  const merged = recorded.map((entry) => ({...entry}))
-  for (const change of changes) {
-    const entry = merged.find((e) => e.address === change.address && e.service === change.service)
-    if (!entry) {
-      merged.push(change)
-      continue
-    }
-
-    entry.previous = {...change.previous, ...entry.previous}
-    entry.set = Object.fromEntries(
-      Object.entries({...entry.set, ...change.set}).filter(([f]) => !change.removed.includes(f)),
-    )
-    entry.removed = [...new Set([...entry.removed.filter((f) => !(f in change.set)), ...change.removed])]
-    entry.restart ||= change.restart
-  }
-
-  return merged
 }
 
 /** Flags the enable hook set to a new value that the disable hook neither removed nor set again: `service --flag=value (n nodes)`. */

@@ -1,4 +1,4 @@
-import {enabledByCheckStatus} from '../hooks/check-status.js'
+import {enabledByCheckStatus, namesObject} from '../hooks/check-status.js'
 import {sleep} from '../util/async.js'
 import {readinessMap} from '../kube/engine.js'
 import type {KubeClient} from '../kube/types.js'
@@ -63,7 +63,7 @@ export async function clusterStatus(options: {
     const state = health.get(id)!
     // A hook addon's objects are its hook's, not recorded: its check_status still says whether they are there.
     const checkStatus = 'checkStatus' in entry ? entry.checkStatus.trim() : ''
-    if (record.hook && record.state === 'enabled' && /^[a-z.]+\/\S+$/.test(checkStatus) && !hooksEnabled.has(id)) {
+    if (record.hook && record.state === 'enabled' && namesObject(checkStatus) && !hooksEnabled.has(id)) {
       return {
         ...base,
         health: 'degraded',
