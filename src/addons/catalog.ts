@@ -5,7 +5,7 @@ import {UsageError, UserError} from '../errors.js'
 import {pathExists} from '../host/fs.js'
 import {type Addon, type AddonEntry, addonId} from '../models/addon.js'
 import {bundledAddonsDir, userRepositoriesDir} from '../paths.js'
-import {matchesAddonRef} from '../util/text.js'
+import {compareText, matchesAddonRef} from '../util/text.js'
 import {type AddonRef, parseAddonArgs} from './grammar.js'
 import type {AddonLookup} from './graph.js'
 import {ADDON_FILE, type RepositoryIndex, loadAddon, loadRepositoryIndex} from './repository.js'
@@ -86,7 +86,7 @@ export class AddonCatalog implements AddonLookup {
       .flatMap((repo) => repo.entries)
       .filter((entry) => entry.architectures.includes(arch))
       .filter((entry) => !entry.confinement || entry.confinement.includes(this.confinement))
-      .sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
+      .sort((a, b) => compareText(a.repository, b.repository) || compareText(a.name, b.name))
   }
 
   /** The addon a `repo/name` names, by its name or one of its aliases. */

@@ -1,5 +1,6 @@
 import {KubeError, UserError} from '../errors.js'
 import {parallel, sleep} from '../util/async.js'
+import {compareText} from '../util/text.js'
 import {PHASES, byPhase, isCustomResource, sortForDelete} from './order.js'
 import {type Readiness, conditionSummary, isWaited, readinessOf} from './readiness.js'
 import {
@@ -263,7 +264,7 @@ async function latestWarnings(client: KubeClient, refs: ObjectRef[]): Promise<Ma
   for (const namespace of namespaces) {
     const events = await client.list('v1', 'Event', {fieldSelector: 'type=Warning', namespace}).catch(() => [])
     const sorted = events.sort((a, b) =>
-      String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')),
+      compareText(String(a.lastTimestamp ?? a.eventTime ?? ''), String(b.lastTimestamp ?? b.eventTime ?? '')),
     )
     for (const event of sorted) {
       const involved = event.involvedObject as {kind: string; name: string; namespace?: string}

@@ -1,4 +1,5 @@
 import {Agent, request} from 'node:https'
+import {createSecureContext} from 'node:tls'
 import {type ClientRequest, type IncomingMessage, request as httpRequest} from 'node:http'
 
 import {KubeError} from '../errors.js'
@@ -54,12 +55,12 @@ export class HttpKubeClient implements KubeClient {
     this.server = base.server
     this.url = new URL(base.server)
     this.agent = new Agent({
-      ca: base.ca,
-      cert: base.cert,
       keepAlive: true,
-      key: base.key,
       maxSockets: 32,
       rejectUnauthorized: base.rejectUnauthorized,
+      // One context for every connection: given the PEM files instead, Node parses them again for each connection,
+      // which costs a parallel apply a third of its own CPU time.
+      secureContext: createSecureContext({ca: base.ca, cert: base.cert, key: base.key}),
       servername: base.servername,
     })
   }

@@ -1,6 +1,4 @@
 import type {ErrorObject, ValidateFunction} from 'ajv'
-import {join} from 'node:path'
-import {pathToFileURL} from 'node:url'
 
 import type {Problem} from '../errors.js'
 import {type FieldPath, type YamlSource, formatFieldPath} from './yaml-source.js'
@@ -11,14 +9,19 @@ type SchemaName = SchemaId
 
 const compiled = new Map<SchemaName, ValidateFunction>()
 
-/** The validators the build generated as code (dist/schemas/validators.js); absent when running from src. */
+/**
+ * The validators the build generated as code (dist/schemas/validators.js, bundled with the CLI); absent when running
+ * from src, where they are compiled from the schemas instead.
+ */
 async function precompiled(): Promise<Record<string, ValidateFunction> | undefined> {
-  const {packageRoot} = await import('../paths.js')
-  const generated = pathToFileURL(join(packageRoot, 'dist', 'schemas', 'validators.js')).href
   try {
-    return (await import(generated)) as Record<string, ValidateFunction>
+    return (await import('../schemas/validators.js')) as unknown as Record<string, ValidateFunction>
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined
+    const {code, message} = error as NodeJS.ErrnoException
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Failed to load url/.test(message)) {
+      return undefined
+    }
+
     throw error
   }
 }

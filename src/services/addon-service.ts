@@ -37,7 +37,7 @@ import type {RenderedNodeArgs} from '../render/renderer.js'
 import {applyNodeArgs, describeNodeArgs, nodeArgsSatisfied, restoreNodeArgs} from './node-args.js'
 import type {ReadyTarget} from '../models/addon.js'
 import type {ImageOverrides} from '../render/images.js'
-import {plural} from '../util/text.js'
+import {compareText, plural} from '../util/text.js'
 import {type Reporter, silentReporter} from './progress.js'
 import {type HookEnvironment, HookAddons} from './hook-addons.js'
 import {type AddonResult, type ChangeResult, resultBuilder, summarize} from './change-result.js'
@@ -110,7 +110,7 @@ function sortKeys(value: unknown): unknown {
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => compareText(a, b))
         .map(([k, v]) => [k, sortKeys(v)]),
     )
   }

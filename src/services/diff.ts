@@ -13,6 +13,7 @@ import {type ClusterInput, type PlanInputs, declarativeAddon, inputsOverRecord, 
 import type {NodeFleet} from '../nodes/fleet.js'
 import {type AddonRecord, addonSetId, readRecord, withMembership} from '../records/applyset.js'
 import type {AddonCatalog} from '../addons/catalog.js'
+import {compareText} from '../util/text.js'
 
 export interface ObjectDiff {
   change: 'create' | 'prune' | 'update'
@@ -108,6 +109,6 @@ export async function diffObjects(
   })
   const rendered = new Set(objects.map((o) => refKey(refOf(o))))
   for (const ref of record?.objects ?? []) if (!rendered.has(refKey(ref))) changes.push({change: 'prune', ref})
-  changes.sort((a, b) => describeRef(a.ref).localeCompare(describeRef(b.ref)))
+  changes.sort((a, b) => compareText(describeRef(a.ref), describeRef(b.ref)))
   return {changes, unchanged}
 }

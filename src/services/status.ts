@@ -6,6 +6,7 @@ import {describeRef, refKey} from '../kube/types.js'
 import {type AddonEntry, addonId} from '../models/addon.js'
 import {type AddonRecord, PART_OF, addonSetId, listRecords, recordId} from '../records/applyset.js'
 import type {AddonCatalog} from '../addons/catalog.js'
+import {compareText} from '../util/text.js'
 
 export type Health = 'degraded' | 'progressing' | 'ready'
 
@@ -74,7 +75,7 @@ export async function clusterStatus(options: {
 
     return {...base, ...state, status: 'enabled'}
   })
-  addons.sort((a, b) => a.repository.localeCompare(b.repository) || a.name.localeCompare(b.name))
+  addons.sort((a, b) => compareText(a.repository, b.repository) || compareText(a.name, b.name))
   return {addons, running: true, server: client.server, serverVersion}
 }
 
