@@ -144,7 +144,10 @@ async function applyOrReplace(
   object: KubeObject,
   options: {dryRun?: boolean; force?: boolean; progress?: ApplyProgress; timeoutMs: number},
 ): Promise<KubeObject> {
-  const apply = () => client.apply(object, {dryRun: options.dryRun, fieldManager: FIELD_MANAGER, force: options.force})
+  // Only a CRD's answer is read (its spec, to wait until its kind lists); the rest need only say they were applied.
+  const metadataOnly = object.kind !== 'CustomResourceDefinition'
+  const apply = () =>
+    client.apply(object, {dryRun: options.dryRun, fieldManager: FIELD_MANAGER, force: options.force, metadataOnly})
   try {
     return await apply()
   } catch (error) {
@@ -204,7 +207,7 @@ async function untilListable(client: KubeClient, crd: KubeObject, deadline: numb
 
 /**
  * Server-side applies objects phase by phase, in parallel within a phase; CRDs are waited to Established before
- * anything that may use them.
+ * anything that may use them. Returns what the server answered: whole CRDs, and the metadata of everything else.
  */
 export async function applyObjects(
   client: KubeClient,

@@ -23,6 +23,8 @@ import {
 const USER_AGENT = `mk8s (${process.platform}/${process.arch}) node/${process.versions.node}`
 
 const REQUEST_LIMIT_MS = 30_000
+/** The API server's answer as metadata alone, whatever the kind (see ApplyOptions.metadataOnly). */
+const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'
 /** One watch event; a larger one is refused, as every read is bounded. */
 const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024
 const GRACE_MS = 2000
@@ -121,14 +123,14 @@ export class HttpKubeClient implements KubeClient {
     method: string,
     path: string,
     body?: unknown,
-    contentType = 'application/json',
-    retried = false,
+    options: {accept?: string; contentType?: string; retried?: boolean} = {},
   ): Promise<T> {
+    const {accept = 'application/json', contentType = 'application/json', retried = false} = options
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const headers: Record<string, number | string> = payload
-      ? {'Content-Length': payload.length, 'Content-Type': contentType}
-      : {}
+      ? {Accept: accept, 'Content-Length': payload.length, 'Content-Type': contentType}
+      : {Accept: accept}
     const started = Date.now()
     const limit = this.requestLimit()
     return new Promise<T>((resolve, reject) => {
@@ -170,7 +172,7 @@ export class HttpKubeClient implements KubeClient {
         // A kept-alive connection the server closed (it restarted: rbac, or a flag change) fails before the request
         // reached it: sent once more on a fresh connection, as Node's documentation advises.
         if (req.reusedSocket && !retried && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
-          resolve(this.send<T>(method, path, body, contentType, true))
+          resolve(this.send<T>(method, path, body, {...options, retried: true}))
           return
         }
 
@@ -242,7 +244,11 @@ export class HttpKubeClient implements KubeClient {
     if (options.dryRun) query.set('dryRun', 'All')
     const path = await this.path({...object, ...object.metadata}, `?${query}`)
     try {
-      return await this.send<KubeObject>('PATCH', path, object, 'application/apply-patch+yaml')
+      const answer = await this.send<KubeObject>('PATCH', path, object, {
+        accept: options.metadataOnly ? PARTIAL_METADATA : 'application/json',
+        contentType: 'application/apply-patch+yaml',
+      })
+      return options.metadataOnly ? {...answer, apiVersion: object.apiVersion, kind: object.kind} : answer
     } catch (error) {
       throw explain(error, `apply ${describeRef({...object, ...object.metadata})}`)
     }

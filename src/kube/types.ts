@@ -48,6 +48,11 @@ export interface ApplyOptions {
   dryRun?: boolean
   fieldManager: string
   force?: boolean
+  /**
+   * Answer with the object's metadata alone (apiVersion and kind as sent): a caller that needs no more saves the
+   * server writing, and itself reading, the whole object back.
+   */
+  metadataOnly?: boolean
 }
 
 export interface ListOptions {

@@ -73,6 +73,23 @@ export class ClusterLock {
   }
 
   private async tryAcquire(): Promise<LeaseSpec | undefined> {
+    const wanted = (): LeaseSpec => ({
+      acquireTime: nowMicro(),
+      holderIdentity: this.holder,
+      leaseDurationSeconds: this.leaseSeconds,
+      renewTime: nowMicro(),
+    })
+    // Mostly nobody holds the lease: creating it at once saves reading it first. A nested mk8s reads first, since its
+    // parent's lease is its own.
+    if (!this.inherited) {
+      try {
+        this.lease = await this.client.create(this.leaseObject(wanted()))
+        return undefined
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 409)) throw error
+      }
+    }
+
     const ref = {apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: LOCK_NAME, namespace: RECORD_NAMESPACE}
     const current = await this.client.get(ref)
     const spec = current?.spec as LeaseSpec | undefined
@@ -81,16 +98,10 @@ export class ClusterLock {
       return undefined
     }
 
-    const wanted: LeaseSpec = {
-      acquireTime: nowMicro(),
-      holderIdentity: this.holder,
-      leaseDurationSeconds: this.leaseSeconds,
-      renewTime: nowMicro(),
-    }
     try {
-      if (!current) this.lease = await this.client.create(this.leaseObject(wanted))
+      if (!current) this.lease = await this.client.create(this.leaseObject(wanted()))
       else if (expired(spec!, this.leaseSeconds))
-        this.lease = await this.client.replace(this.leaseObject(wanted, current.metadata.resourceVersion))
+        this.lease = await this.client.replace(this.leaseObject(wanted(), current.metadata.resourceVersion))
       else return spec
       return undefined
     } catch (error) {

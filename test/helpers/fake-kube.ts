@@ -134,12 +134,16 @@ export class FakeKubeClient implements KubeClient {
       },
       ...(existing?.status ? {status: existing.status} : {}),
     }
-    if (options.dryRun) return stored
+    // As the API server answers `as=PartialObjectMetadata`: nothing of the object but what identifies it.
+    const answer = options.metadataOnly
+      ? {apiVersion: object.apiVersion, kind: object.kind, metadata: stored.metadata}
+      : stored
+    if (options.dryRun) return answer
     const key = this.key({...object, ...object.metadata})
     this.objects.set(key, stored)
     if (object.kind === 'CustomResourceDefinition' && !existing) this.establishLater(key)
     this.onWrite(stored)
-    return stored
+    return answer
   }
 
   async create(object: KubeObject): Promise<KubeObject> {
