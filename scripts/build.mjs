@@ -102,6 +102,7 @@ const oclifCommandSort = {
     ['enable', 'dns', '--dry-run', 'client'],
     ['status', '--help'],
   ])
-    execFileSync(process.execPath, [join(root, 'bin/run.js'), ...args], {env, stdio: 'ignore'})
+    // Output is kept, not shown: a warm-up that fails stops the build with what it printed.
+    execFileSync(process.execPath, [join(root, 'bin/run.js'), ...args], {env, stdio: 'pipe'})
   rmSync(home, {force: true, recursive: true})
 }

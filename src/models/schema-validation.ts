@@ -17,11 +17,7 @@ async function precompiled(): Promise<Record<string, ValidateFunction> | undefin
   try {
     return (await import('../schemas/validators.js')) as unknown as Record<string, ValidateFunction>
   } catch (error) {
-    const {code, message} = error as NodeJS.ErrnoException
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Failed to load url/.test(message)) {
-      return undefined
-    }
-
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined
     throw error
   }
 }

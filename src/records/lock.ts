@@ -72,7 +72,8 @@ export class ClusterLock {
     }
   }
 
-  private async tryAcquire(): Promise<LeaseSpec | undefined> {
+  /** `createFirst`: the first try, when nobody is known to hold the lease. */
+  private async tryAcquire(createFirst: boolean): Promise<LeaseSpec | undefined> {
     const wanted = (): LeaseSpec => ({
       acquireTime: nowMicro(),
       holderIdentity: this.holder,
@@ -80,8 +81,8 @@ export class ClusterLock {
       renewTime: nowMicro(),
     })
     // Mostly nobody holds the lease: creating it at once saves reading it first. A nested mk8s reads first, since its
-    // parent's lease is its own.
-    if (!this.inherited) {
+    // parent's lease is its own; so does every later try, when the lease was seen held.
+    if (createFirst && !this.inherited) {
       try {
         this.lease = await this.client.create(this.leaseObject(wanted()))
         return undefined
@@ -116,8 +117,8 @@ export class ClusterLock {
   async acquire(timeoutMs: number, onWait?: (holder: string) => void): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let told = false
-    for (;;) {
-      const held = await this.tryAcquire()
+    for (let first = true; ; first = false) {
+      const held = await this.tryAcquire(first)
       if (!held) break
       if (!told) onWait?.(held.holderIdentity ?? 'unknown')
       told = true
