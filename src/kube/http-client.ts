@@ -28,6 +28,27 @@ const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.i
 /** One watch event; a larger one is refused, as every read is bounded. */
 const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024
 const GRACE_MS = 2000
+/**
+ * Aggregated discovery (GA in Kubernetes 1.30): every group's resources in one answer. A server that does not know
+ * it answers the plain group list, and each group version is then read on its own.
+ */
+const AGGREGATED_DISCOVERY = [
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList',
+  'application/json',
+].join(',')
+
+interface AggregatedDiscovery {
+  items?: {
+    metadata?: {name?: string}
+    versions?: {
+      freshness?: string
+      resources?: {resource: string; responseKind?: {kind?: string}; scope?: string}[]
+      version: string
+    }[]
+  }[]
+  kind?: string
+}
 
 interface Resource {
   namespaced: boolean
@@ -43,6 +64,9 @@ export class HttpKubeClient implements KubeClient {
   readonly requestCounts: Record<string, number> = {}
   private readonly agent: Agent
   private readonly discovery = new Map<string, Promise<Map<string, Resource>>>()
+  /** What prefetchDiscovery read, by group version; each entry serves one lookup, a later miss asks the group. */
+  private readonly aggregated = new Map<string, Map<string, Resource>>()
+  private prefetch?: Promise<void>
   private readonly url: URL
   readonly server: string
 
@@ -184,27 +208,65 @@ export class HttpKubeClient implements KubeClient {
     })
   }
 
+  /**
+   * Reads the resources of every group in two requests (/api and /apis, aggregated), ahead of the first lookup: a
+   * change then asks for no group on its own, one after another. Lookups made meanwhile wait for it; a server
+   * without aggregated discovery, or one that fails it, is asked group by group as before.
+   */
+  prefetchDiscovery(): void {
+    this.prefetch ??= Promise.all(
+      ['/api', '/apis'].map(async (path) => {
+        const list = await this.send<AggregatedDiscovery>('GET', path, undefined, {accept: AGGREGATED_DISCOVERY})
+        if (list?.kind !== 'APIGroupDiscoveryList') return
+        for (const group of list.items ?? []) {
+          const name = group.metadata?.name ?? ''
+          for (const version of group.versions ?? []) {
+            // A stale version is an aggregated API server that did not answer: its group is asked on its own.
+            if (version.freshness === 'Stale') continue
+            const resources = new Map<string, Resource>()
+            for (const r of version.resources ?? []) {
+              const kind = r.responseKind?.kind
+              if (kind) resources.set(kind, {namespaced: r.scope === 'Namespaced', plural: r.resource})
+            }
+            this.aggregated.set(name ? `${name}/${version.version}` : version.version, resources)
+          }
+        }
+      }),
+    ).then(
+      () => {},
+      () => {},
+    )
+  }
+
   private resources(apiVersion: string): Promise<Map<string, Resource>> {
     let found = this.discovery.get(apiVersion)
     if (!found) {
-      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
-      found = this.send<{resources: {kind: string; name: string; namespaced: boolean}[]}>('GET', path).then(
-        (list) =>
-          new Map(
-            list.resources
-              .filter((r) => !r.name.includes('/'))
-              .map((r) => [r.kind, {namespaced: r.namespaced, plural: r.name}]),
-          ),
-        (error: unknown) => {
-          this.discovery.delete(apiVersion)
-          if (error instanceof ApiError && error.code === 404) return new Map<string, Resource>()
-          throw error
-        },
-      )
+      found = (this.prefetch ?? Promise.resolve()).then(() => {
+        const known = this.aggregated.get(apiVersion)
+        this.aggregated.delete(apiVersion)
+        return known ?? this.groupResources(apiVersion)
+      })
       this.discovery.set(apiVersion, found)
     }
 
     return found
+  }
+
+  private groupResources(apiVersion: string): Promise<Map<string, Resource>> {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
+    return this.send<{resources: {kind: string; name: string; namespaced: boolean}[]}>('GET', path).then(
+      (list) =>
+        new Map(
+          list.resources
+            .filter((r) => !r.name.includes('/'))
+            .map((r) => [r.kind, {namespaced: r.namespaced, plural: r.name}]),
+        ),
+      (error: unknown) => {
+        this.discovery.delete(apiVersion)
+        if (error instanceof ApiError && error.code === 404) return new Map<string, Resource>()
+        throw error
+      },
+    )
   }
 
   private async resource(apiVersion: string, kind: string): Promise<Resource> {

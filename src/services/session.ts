@@ -28,6 +28,7 @@ export interface ClusterSession {
  */
 export async function openSession(options: SessionOptions = {}): Promise<ClusterSession> {
   const [client, catalog] = await Promise.all([HttpKubeClient.connect(options), AddonCatalog.load()])
+  client.prefetchDiscovery()
   try {
     const [version, nodes] = await Promise.all([client.serverVersion(), client.list('v1', 'Node').catch(() => [])])
     const counts = new Map<string, number>()

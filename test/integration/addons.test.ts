@@ -231,3 +231,21 @@ describe('enable, disable and status of dns', () => {
     expect((await mk8s(['status', '--addon', 'core/dns'])).stdout).toBe('disabled\n')
   })
 })
+
+describe('discovery', () => {
+  it('reads every group of the real API server with two aggregated requests', async () => {
+    const client = await HttpKubeClient.connect({kubeconfig})
+    client.prefetchDiscovery()
+    const kinds = [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Namespace'],
+      ['apps/v1', 'Deployment'],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+      ['coordination.k8s.io/v1', 'Lease'],
+    ] as const
+    const scoped = await Promise.all(kinds.map(([apiVersion, kind]) => client.isNamespaced(apiVersion, kind)))
+    client.close()
+    expect(scoped).toEqual([true, false, true, false, true])
+    expect(client.requestCounts.GET).toBe(2)
+  })
+})
