@@ -29,17 +29,14 @@ function runBundle(file) {
   const key = [process.version, process.arch, flags, size, Math.trunc(mtimeMs)].join('-')
   const own = join(cacheHome, 'mk8s', `code-${key}.cache`)
   const out = process.env.MK8S_CODE_CACHE_OUT
-  let script
-  for (const candidate of out ? [out] : [built, own]) {
-    const cachedData = readOptional(candidate)
-    if (!cachedData) continue
-    script = new vm.Script(Module.wrap(source), {cachedData, filename: file})
-    if (!script.cachedDataRejected) break
-    script = undefined
-  }
+  // One candidate only: V8 keeps what it compiled in this process by source and file name, so a second try would be
+  // "accepted" from that, whatever its bytes. Ours exists only where this Node refused the build's, so it goes first.
+  const ownData = out ? undefined : readOptional(own)
+  const cachedData = ownData ?? readOptional(out ?? built)
+  const script = new vm.Script(Module.wrap(source), cachedData ? {cachedData, filename: file} : {filename: file})
+  const accepted = cachedData !== undefined && !script.cachedDataRejected
 
-  const write = out ?? (script ? undefined : own)
-  script ??= new vm.Script(Module.wrap(source), {filename: file})
+  const write = out ?? (accepted ? undefined : own)
   if (write) process.once('exit', () => writeCache(write, script.createCachedData()))
   const module = {exports: {}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))

@@ -25,6 +25,8 @@ const USER_AGENT = `mk8s (${process.platform}/${process.arch}) node/${process.ve
 const REQUEST_LIMIT_MS = 30_000
 /** The API server's answer as metadata alone, whatever the kind (see ApplyOptions.metadataOnly). */
 const PARTIAL_METADATA = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'
+/** One answer; a larger one is refused, as every read is bounded (a LIST of the largest kinds stays far below). */
+const MAX_RESPONSE_BYTES = 128 * 1024 * 1024
 /** One watch event; a larger one is refused, as every read is bounded. */
 const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024
 const GRACE_MS = 2000
@@ -162,7 +164,13 @@ export class HttpKubeClient implements KubeClient {
       const timer = setTimeout(() => req.destroy(Object.assign(new Error('no answer'), {code: 'MK8S_DEADLINE'})), limit)
       const req = this.request(method, path, headers, (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        let received = 0
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length
+          if (received > MAX_RESPONSE_BYTES)
+            req.destroy(Object.assign(new Error('too large'), {code: 'MK8S_TOO_LARGE'}))
+          else chunks.push(chunk)
+        })
         res.on('end', () => {
           clearTimeout(timer)
           const text = Buffer.concat(chunks).toString('utf8')
@@ -188,6 +196,16 @@ export class HttpKubeClient implements KubeClient {
           reject(
             new KubeError(
               `The Kubernetes API server at ${this.server} did not answer ${method} ${path} within ${waited}s`,
+            ),
+          )
+          return
+        }
+
+        if (error.code === 'MK8S_TOO_LARGE') {
+          const limit = `${MAX_RESPONSE_BYTES / 1024 / 1024} MiB`
+          reject(
+            new KubeError(
+              `The Kubernetes API server at ${this.server} answered ${method} ${path} with more than ${limit}`,
             ),
           )
           return

@@ -47,6 +47,14 @@ function groupList(gv: string) {
 }
 
 let close = () => {}
+
+/** A client of a plain-HTTP server on loopback, with no credentials (mk8s sends none over plain HTTP). */
+function loopbackClient(port: number): Promise<HttpKubeClient> {
+  const dir = writeTree(tempDir(), {
+    config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+  })
+  return HttpKubeClient.connect({kubeconfig: join(dir, 'config')})
+}
 afterEach(() => close())
 
 /** A discovery-only API server on loopback; `requests` lists the paths asked for, in order. */
@@ -71,10 +79,7 @@ async function discoveryServer(options: {aggregated: boolean; stale?: string[]})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   close = () => server.close()
   const port = (server.address() as AddressInfo).port
-  const dir = writeTree(tempDir(), {
-    config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
-  })
-  const client = await HttpKubeClient.connect({kubeconfig: join(dir, 'config')})
+  const client = await loopbackClient(port)
   return {client, requests}
 }
 
@@ -130,4 +135,32 @@ describe('discovery', () => {
     client.close()
     expect(requests.sort()).toEqual(['/api', '/apis', '/apis/apps/v1'])
   })
+})
+
+describe('bounded reads', () => {
+  it('refuses an answer larger than 128 MiB, naming the request, and stops reading it', async () => {
+    let sent = 0
+    const server = createServer((_req, res) => {
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      const chunk = Buffer.alloc(1024 * 1024, 32)
+      // Endless: only the client's limit ends it.
+      const write = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length
+        if (!res.destroyed) res.once('drain', write)
+      }
+
+      write()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    close = () => {
+      server.closeAllConnections()
+      server.close()
+    }
+
+    const port = (server.address() as AddressInfo).port
+    const client = await loopbackClient(port)
+    await expect(client.serverVersion()).rejects.toThrow(/answered GET \/version with more than 128 MiB/)
+    client.close()
+    expect(sent).toBeLessThan(160 * 1024 * 1024)
+  }, 20_000)
 })
