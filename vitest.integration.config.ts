@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     disableConsoleIntercept: true,
     fileParallelism: false,
-    globalSetup: ['test/integration/global-setup.ts'],
+    globalSetup: ['test/helpers/temp-root.ts', 'test/integration/global-setup.ts'],
     hookTimeout: 180_000,
     include: ['test/integration/**/*.test.ts'],
     testTimeout: 120_000,

@@ -2,7 +2,7 @@
 // control plane exists (building it on a cold machine), then run the integration tests.
 // MK8S_SKIP_INTEGRATION=1 stops after the unit tests. Ends with one `N passed, N failed` line.
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -62,6 +62,7 @@ function vitest(title, config) {
 }
 
 process.on('exit', (code) => {
+  rmSync(reports, {force: true, recursive: true})
   if (code === 0) summary()
 })
 

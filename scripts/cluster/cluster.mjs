@@ -385,9 +385,44 @@ function kubectl(dir, bin, args, input = '') {
   })
 }
 
+/** Whether any process a cluster in dir started is still alive (its state may outlive them: a reboot, a kill -9). */
+function anyRunning(dir) {
+  let bin
+  try {
+    bin = readState(dir).bin
+  } catch {
+    return false
+  }
+
+  const pids = join(dir, 'pids')
+  if (!existsSync(pids)) return false
+  return readdirSync(pids).some((file) => {
+    const pid = Number(readFileSync(join(pids, file), 'utf8'))
+    const name = file.replace(/\.pid$/, '')
+    return isOurs(pid, name.startsWith('agent-') ? process.execPath : join(bin, name))
+  })
+}
+
+/**
+ * Starts the control plane in dir. A cluster already running there is left alone (an error says so); the state of one
+ * whose processes are all gone is stopped and replaced. On any other failure what was started is stopped again.
+ */
 export async function up(dir = defaultClusterDir) {
-  if (existsSync(join(dir, 'state.json')))
-    throw new Error(`a cluster is already up in ${dir}: run npm run cluster:down first`)
+  if (existsSync(join(dir, 'state.json'))) {
+    if (anyRunning(dir)) throw new Error(`a cluster is already up in ${dir}: run npm run cluster:down first`)
+    log(`the cluster recorded in ${dir} is no longer running: starting a new one`)
+    await down(dir)
+  }
+
+  try {
+    await startCluster(dir)
+  } catch (error) {
+    await down(dir).catch(() => {})
+    throw error
+  }
+}
+
+async function startCluster(dir) {
   const bin = binDir()
   rmSync(dir, {force: true, recursive: true})
   for (const sub of ['logs', 'pids', 'etcd']) mkdirSync(join(dir, sub), {recursive: true})
@@ -656,7 +691,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     await actions[command]()
   } catch (error) {
     console.error(`[cluster] ${command} failed: ${error.message}`)
-    if (command === 'up') await down().catch(() => {})
     process.exit(1)
   }
 }
