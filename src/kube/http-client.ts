@@ -3,6 +3,7 @@ import {createSecureContext} from 'node:tls'
 import {type ClientRequest, type IncomingMessage, request as httpRequest} from 'node:http'
 
 import {KubeError} from '../errors.js'
+import {sleep} from '../util/async.js'
 import {type ConnectOptions, type Credentials, loadCredentials} from './kubeconfig.js'
 import {
   ApiError,
@@ -30,6 +31,13 @@ const MAX_RESPONSE_BYTES = 128 * 1024 * 1024
 /** One watch event; a larger one is refused, as every read is bounded. */
 const MAX_WATCH_EVENT_BYTES = 16 * 1024 * 1024
 const GRACE_MS = 2000
+/**
+ * A request the API server turned away (429 from its priority and fairness, or a 5xx with Retry-After while it
+ * starts or stops) is sent again after the wait it asks for, as client-go does: it was not processed, so sending it
+ * again is safe. Bounded by these tries, a wait of at most 10 s each, and the command's deadline.
+ */
+const THROTTLED_TRIES = 10
+const MAX_RETRY_AFTER_MS = 10_000
 /**
  * Aggregated discovery (GA in Kubernetes 1.30): every group's resources in one answer. A server that does not know
  * it answers the plain group list, and each group version is then read on its own.
@@ -149,9 +157,9 @@ export class HttpKubeClient implements KubeClient {
     method: string,
     path: string,
     body?: unknown,
-    options: {accept?: string; contentType?: string; retried?: boolean} = {},
+    options: {accept?: string; contentType?: string; retried?: boolean; throttled?: number} = {},
   ): Promise<T> {
-    const {accept = 'application/json', contentType = 'application/json', retried = false} = options
+    const {accept = 'application/json', contentType = 'application/json', retried = false, throttled = 0} = options
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const headers: Record<string, number | string> = payload
@@ -182,8 +190,13 @@ export class HttpKubeClient implements KubeClient {
           }
 
           const code = res.statusCode ?? 0
+          const retryAfter = this.retryAfter(code, res.headers['retry-after'], throttled)
           if (code >= 200 && code < 300) resolve(parsed as T)
-          else {
+          else if (retryAfter !== undefined) {
+            resolve(
+              sleep(retryAfter).then(() => this.send<T>(method, path, body, {...options, throttled: throttled + 1})),
+            )
+          } else {
             const status = (parsed ?? {}) as Status
             reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
           }
@@ -224,6 +237,17 @@ export class HttpKubeClient implements KubeClient {
       if (payload) req.write(payload)
       req.end()
     })
+  }
+
+  /** How long to wait before sending a turned-away request again; undefined when it is not to be sent again. */
+  private retryAfter(code: number, header: string | undefined, tries: number): number | undefined {
+    if (code !== 429 && !(code >= 500 && header !== undefined)) return undefined
+    if (tries + 1 >= THROTTLED_TRIES) return undefined
+    const seconds = Number(header)
+    const wait = Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds * 1000, MAX_RETRY_AFTER_MS) : 1000
+    // A wait that would outlast the command's budget reports the refusal now instead.
+    if (this.deadline !== undefined && Date.now() + wait >= this.deadline) return undefined
+    return wait
   }
 
   /**

@@ -27,10 +27,29 @@ export interface ClusterSession {
  * architecture most of its nodes run (the host's when nodes cannot be listed).
  */
 export async function openSession(options: SessionOptions = {}): Promise<ClusterSession> {
-  const [client, catalog] = await Promise.all([HttpKubeClient.connect(options), AddonCatalog.load()])
-  client.prefetchDiscovery()
+  // The first requests leave as soon as the client exists: the catalog is read while they travel.
+  const connecting = HttpKubeClient.connect(options).then((client) => {
+    client.prefetchDiscovery()
+    const answers = Promise.all([client.serverVersion(), client.list('v1', 'Node').catch(() => [])])
+    // Awaited below, once the catalog is read; a failure meanwhile must not count as unhandled.
+    answers.catch(() => {})
+    return {answers, client}
+  })
+  connecting.catch(() => {})
+  let catalog: AddonCatalog
   try {
-    const [version, nodes] = await Promise.all([client.serverVersion(), client.list('v1', 'Node').catch(() => [])])
+    catalog = await AddonCatalog.load()
+  } catch (error) {
+    void connecting.then(
+      ({client}) => client.close(),
+      () => {},
+    )
+    throw error
+  }
+
+  const {answers, client} = await connecting
+  try {
+    const [version, nodes] = await answers
     const counts = new Map<string, number>()
     for (const node of nodes) {
       const arch = node.metadata.labels?.['kubernetes.io/arch']

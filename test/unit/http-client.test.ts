@@ -49,11 +49,11 @@ function groupList(gv: string) {
 let close = () => {}
 
 /** A client of a plain-HTTP server on loopback, with no credentials (mk8s sends none over plain HTTP). */
-function loopbackClient(port: number): Promise<HttpKubeClient> {
+function loopbackClient(port: number, timeoutMs?: number): Promise<HttpKubeClient> {
   const dir = writeTree(tempDir(), {
     config: `apiVersion: v1\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
   })
-  return HttpKubeClient.connect({kubeconfig: join(dir, 'config')})
+  return HttpKubeClient.connect({kubeconfig: join(dir, 'config'), timeoutMs})
 }
 afterEach(() => close())
 
@@ -163,4 +163,64 @@ describe('bounded reads', () => {
     client.close()
     expect(sent).toBeLessThan(160 * 1024 * 1024)
   }, 20_000)
+})
+
+describe('turned-away requests', () => {
+  /** A /version server whose first answers are `refusals` (status and Retry-After), then 200; counts requests. */
+  async function refusingServer(refusals: {code: number; retryAfter?: string}[], timeoutMs?: number) {
+    let requests = 0
+    const server = createServer((_req, res) => {
+      const refusal = refusals[requests++]
+      if (refusal) {
+        const headers = {
+          'Content-Type': 'application/json',
+          ...(refusal.retryAfter ? {'Retry-After': refusal.retryAfter} : {}),
+        }
+        res.writeHead(refusal.code, headers)
+        res.end(JSON.stringify({code: refusal.code, kind: 'Status', message: `refused with ${refusal.code}`}))
+        return
+      }
+
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      res.end(JSON.stringify({gitVersion: 'v1.34.4'}))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    close = () => server.close()
+    const client = await loopbackClient((server.address() as AddressInfo).port, timeoutMs)
+    return {client, requests: () => requests}
+  }
+
+  it('sends a request the server throttled (429) again after the Retry-After it gives', async () => {
+    const {client, requests} = await refusingServer([
+      {code: 429, retryAfter: '1'},
+      {code: 429, retryAfter: '0'},
+    ])
+    const started = Date.now()
+    expect(await client.serverVersion()).toBe('v1.34.4')
+    client.close()
+    expect(requests()).toBe(3)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950)
+  })
+
+  it('sends again a 5xx only when it says Retry-After, and gives up after 10 tries', async () => {
+    const unavailable = await refusingServer([{code: 503, retryAfter: '0'}, {code: 500}])
+    await expect(unavailable.client.serverVersion()).rejects.toThrow('refused with 500')
+    unavailable.client.close()
+    expect(unavailable.requests()).toBe(2)
+    close()
+
+    const throttled = await refusingServer(Array.from({length: 20}, () => ({code: 429, retryAfter: '0'})))
+    await expect(throttled.client.serverVersion()).rejects.toThrow('refused with 429')
+    throttled.client.close()
+    expect(throttled.requests()).toBe(10)
+  })
+
+  it('reports the refusal at once when the wait asked for would outlast the command', async () => {
+    const {client, requests} = await refusingServer([{code: 429, retryAfter: '5'}], 2000)
+    const started = Date.now()
+    await expect(client.serverVersion()).rejects.toThrow('refused with 429')
+    client.close()
+    expect(requests()).toBe(1)
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
 })
