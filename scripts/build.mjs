@@ -1,8 +1,8 @@
 // Compiles the TypeScript sources, writes oclif.manifest.json from the compiled commands, writes the command index
-// (dist/main.js) from that manifest, generates the schema validators, bundles the CLI and makes its code cache.
+// (dist/main.js) from that manifest, generates the schema validators, precompiles the bundled templates, bundles the CLI and makes its code cache.
 // Every build derives the command list from the command files, so no list is kept by hand and none can drift.
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {tmpdir} from 'node:os'
@@ -39,6 +39,32 @@ writeCommandIndex(root, manifest)
     const published = {$id: `${id}.schema.json`, $schema: 'http://json-schema.org/draft-07/schema#', ...schema}
     writeFileSync(join(root, 'dist/schemas', `${id}.schema.json`), JSON.stringify(published, null, 2) + '\n')
   }
+}
+
+// The bundled repositories' templates (manifests, the strings of addon.yaml, the shared partials) are precompiled
+// into a table the bundle carries: Handlebars parses and generates code for each at every render otherwise, most of
+// the time `mk8s render dns` spends rendering. A template is found by its SHA-256, so one changed on disk, or any
+// other repository's, is compiled at run time.
+{
+  const {parse} = await import('yaml')
+  const {precompiledModule} = await import(join(root, 'dist/render/compiled-templates.js'))
+  const files = (dir, suffix) =>
+    readdirSync(dir, {recursive: true})
+      .filter((file) => file.endsWith(suffix))
+      .map((file) => readFileSync(join(dir, file), 'utf8'))
+  const strings = (value) =>
+    typeof value === 'string'
+      ? [value]
+      : value && typeof value === 'object'
+        ? Object.values(value).flatMap(strings)
+        : []
+  const addons = ['core', 'community'].map((repo) => join(root, 'addons', repo, 'addons'))
+  const sources = [
+    ...files(join(root, 'templates', 'partials'), '.hbs'),
+    ...addons.flatMap((dir) => files(dir, '.hbs')),
+    ...addons.flatMap((dir) => files(dir, 'addon.yaml').flatMap((text) => strings(parse(text)))),
+  ].filter((source) => source.includes('{{'))
+  writeFileSync(join(root, 'dist/render/precompiled-templates.js'), precompiledModule(sources))
 }
 
 /**

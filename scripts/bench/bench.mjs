@@ -41,14 +41,20 @@ function timeSync(command, args, options = {}) {
 // Start-up.
 console.log(`start-up, median of ${runs * 3} runs`)
 const startRuns = runs * 3
-const startup = (args) => {
-  timeSync(process.execPath, args) // warm the file cache
-  return median(Array.from({length: startRuns}, () => timeSync(process.execPath, args).ms))
+/** Medians of the commands run in turn, one of each per round: a machine that slows down slows all of them alike. */
+function startups(commands) {
+  for (const args of commands) timeSync(process.execPath, args) // warm the file cache
+  const times = commands.map(() => [])
+  for (let run = 0; run < startRuns; run++)
+    commands.forEach((args, index) => times[index].push(timeSync(process.execPath, args).ms))
+  return times.map(median)
 }
 
-const bare = startup(['-e', '0'])
-const version = startup([cli, '--version'])
-const render = startup([cli, 'render', 'dns'])
+const [bare, version, render] = startups([
+  ['-e', '0'],
+  [cli, '--version'],
+  [cli, 'render', 'dns'],
+])
 row('`mk8s --version` vs `node -e 0`', version, bare, {
   met: version / bare <= 1.5,
   ratio: `${(version / bare).toFixed(2)}x node`,

@@ -82,8 +82,8 @@ export async function planAddon(
   })
   const images = resolveImages(addonId(addon.entry), addon.definition.images ?? {}, inputs.imageOverrides ?? {})
   const objects = await renderAddon(addon, {cluster, images, options})
-  const nodeArgs = renderNodeArgs(addon, {cluster, images, options})
-  const message = renderMessage(addon, {cluster, images, options})
+  const nodeArgs = await renderNodeArgs(addon, {cluster, images, options})
+  const message = await renderMessage(addon, {cluster, images, options})
   const probes = addon.definition.probes ? await renderAddon(probeTemplates(addon), {cluster, images, options}) : []
   const readyTargets = addon.definition.ready
   const missing = (readyTargets ?? [])

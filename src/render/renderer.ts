@@ -8,6 +8,7 @@ import type {ClusterFacts} from '../addons/facts.js'
 import type {KubeObject} from '../kube/types.js'
 import type {OptionValue} from '../models/option-types.js'
 import {loadYamlLibrary, parseYamlDocuments, yamlProblem} from '../models/yaml-source.js'
+import {compileTemplate} from './compiled-templates.js'
 import {handlebars} from './handlebars-env.js'
 import {podSpecImages} from './images.js'
 
@@ -102,7 +103,7 @@ export async function renderAddon(addon: DeclarativeAddon, context: RenderContex
     const source = await readContained(addon.dir, template)
     let text: string
     try {
-      text = handlebars().compile(source, {noEscape: true, strict: true})(data)
+      text = (await compileTemplate(source))(data)
     } catch (error) {
       throw new ValidationError(`Cannot render ${id}`, [
         {file, line: lineOfHandlebarsError(error as Error), message: shortHandlebarsMessage(error as Error)},
@@ -174,15 +175,16 @@ export interface RenderedNodeArgs {
 }
 
 /** Renders addon.yaml `nodeArgs`: each value a Handlebars template (`"{{options.serviceIp}}"`), strict. */
-export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext): RenderedNodeArgs[] {
+export async function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext): Promise<RenderedNodeArgs[]> {
   const data = templateData(addon, context)
-  return Object.entries(addon.definition.nodeArgs ?? {}).map(([service, change]) => {
+  const rendered: RenderedNodeArgs[] = []
+  for (const [service, change] of Object.entries(addon.definition.nodeArgs ?? {})) {
     const update: Record<string, string> = {}
     for (const [flag, value] of Object.entries(change.set ?? {})) {
       const field = `nodeArgs.${service}.set.${flag}`
       let text: string
       try {
-        text = handlebars().compile(String(value), {noEscape: true, strict: true})(data)
+        text = (await compileTemplate(String(value)))(data)
       } catch (error) {
         throw new ValidationError(`Cannot render ${addonId(addon.entry)}`, [
           {field, file: join(addon.dir, 'addon.yaml'), message: shortHandlebarsMessage(error as Error)},
@@ -198,17 +200,19 @@ export function renderNodeArgs(addon: DeclarativeAddon, context: RenderContext):
       update[flag] = text
     }
 
-    return {remove: change.remove ?? [], restart: change.restart ?? false, service, update}
-  })
+    rendered.push({remove: change.remove ?? [], restart: change.restart ?? false, service, update})
+  }
+
+  return rendered
 }
 
 /** addon.yaml `message`, a template over the same context: what enable prints when done. */
-export function renderMessage(addon: DeclarativeAddon, context: RenderContext): string | undefined {
+export async function renderMessage(addon: DeclarativeAddon, context: RenderContext): Promise<string | undefined> {
   const {message} = addon.definition
   if (!message) return undefined
   const data = templateData(addon, context)
   try {
-    return handlebars().compile(message, {noEscape: true, strict: true})(data).trim()
+    return (await compileTemplate(message))(data).trim()
   } catch (error) {
     throw new ValidationError(`Cannot render ${addonId(addon.entry)}`, [
       {field: 'message', file: join(addon.dir, 'addon.yaml'), message: shortHandlebarsMessage(error as Error)},
