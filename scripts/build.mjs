@@ -1,5 +1,6 @@
 // Compiles the TypeScript sources, writes oclif.manifest.json from the compiled commands, writes the command index
-// (dist/main.js) from that manifest, generates the schema validators, precompiles the bundled templates, bundles the CLI and makes its code cache.
+// (dist/main.js) from that manifest, generates the schema validators, precompiles the bundled templates, bundles the
+// CLI and makes its code cache.
 // Every build derives the command list from the command files, so no list is kept by hand and none can drift.
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
