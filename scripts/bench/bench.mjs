@@ -11,7 +11,7 @@
 // Uses the cluster in .cluster when one is up, else starts one and stops it at the end. BENCH_SKIP_CLUSTER=1 runs the
 // start-up part only.
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -20,6 +20,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const cli = join(root, 'bin', 'run.js')
 const runs = Number(process.env.BENCH_RUNS ?? 5)
 const rows = []
+
+/** A temporary folder of this run, removed when it ends however it ends. */
+const scratch = []
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, {force: true, recursive: true})
+})
+function scratchDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  scratch.push(dir)
+  return dir
+}
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const seconds = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`)
@@ -85,7 +96,7 @@ async function clusterBenchmarks() {
 
 /** The benchmark repository: `big` (200 objects) and `small0`..`small9`. */
 function benchRepository() {
-  const dir = mkdtempSync(join(tmpdir(), 'mk8s-bench-repo-'))
+  const dir = scratchDir('mk8s-bench-repo-')
   const write = (path, text) => {
     mkdirSync(dirname(join(dir, path)), {recursive: true})
     writeFileSync(join(dir, path), text)
@@ -177,13 +188,13 @@ async function measureCluster(cluster) {
     ...process.env,
     KUBECONFIG: kubeconfig,
     MK8S_AGENT_TOKEN_FILE: cluster.agentTokenFile(dir),
-    MK8S_HOME: mkdtempSync(join(tmpdir(), 'mk8s-bench-home-')),
+    MK8S_HOME: scratchDir('mk8s-bench-home-'),
   }
   const mk8s = (...args) => timeSync(process.execPath, [cli, ...args], {env})
   const kubectl = (...args) => timeSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args])
   const {smalls, dir: repo} = benchRepository()
   mk8s('addons', 'repo', 'add', 'bench', repo)
-  const rendered = join(mkdtempSync(join(tmpdir(), 'mk8s-bench-')), 'big.yaml')
+  const rendered = join(scratchDir('mk8s-bench-'), 'big.yaml')
   writeFileSync(rendered, mk8s('render', 'bench/big').stdout)
 
   /** mk8s in this process's child, with its peak resident memory (KB) reported on fd 3 as it exits. */
