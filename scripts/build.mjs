@@ -49,6 +49,8 @@ writeCommandIndex(root, manifest)
 {
   const {parse} = await import('yaml')
   const {precompiledModule} = await import(join(root, 'dist/render/compiled-templates.js'))
+  const {BUNDLED_REPOSITORIES} = await import(join(root, 'dist/addons/catalog.js'))
+  const {bundledAddonsDir, templatesDir} = await import(join(root, 'dist/paths.js'))
   const files = (dir, suffix) =>
     readdirSync(dir, {recursive: true})
       .filter((file) => file.endsWith(suffix))
@@ -59,9 +61,9 @@ writeCommandIndex(root, manifest)
       : value && typeof value === 'object'
         ? Object.values(value).flatMap(strings)
         : []
-  const addons = ['core', 'community'].map((repo) => join(root, 'addons', repo, 'addons'))
+  const addons = BUNDLED_REPOSITORIES.map((repo) => join(bundledAddonsDir, repo, 'addons'))
   const sources = [
-    ...files(join(root, 'templates', 'partials'), '.hbs'),
+    ...files(join(templatesDir, 'partials'), '.hbs'),
     ...addons.flatMap((dir) => files(dir, '.hbs')),
     ...addons.flatMap((dir) => files(dir, 'addon.yaml').flatMap((text) => strings(parse(text)))),
   ].filter((source) => source.includes('{{'))

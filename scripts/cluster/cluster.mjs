@@ -219,11 +219,25 @@ function isOurs(pid, command) {
   }
 }
 
+/** The PID a component's pid file records, or undefined. */
+function recordedPid(dir, name) {
+  const file = join(dir, 'pids', `${name}.pid`)
+  return existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
+}
+
+/** The program a component runs as: the agents are mk8s on this Node, the rest are the cluster's binaries. */
+const programOf = (bin, name) => (name.startsWith('agent-') ? process.execPath : join(bin, name))
+
+/** The PID of a component still running as we started it, or undefined. */
+function runningPid(dir, bin, name) {
+  const pid = recordedPid(dir, name)
+  return pid !== undefined && isOurs(pid, programOf(bin, name)) ? pid : undefined
+}
+
 // kube-apiserver stops listening at once on SIGTERM but lingers for seconds after; nothing is lost by not waiting.
 async function stop(dir, name, command, graceMs = 5000) {
-  const file = join(dir, 'pids', `${name}.pid`)
-  if (!existsSync(file)) return
-  const pid = Number(readFileSync(file, 'utf8'))
+  const pid = recordedPid(dir, name)
+  if (pid === undefined) return
   if (isOurs(pid, command)) {
     process.kill(pid, 'SIGTERM')
     for (let i = 0; i < graceMs / 100 && isOurs(pid, command); i++) await sleep(100)
@@ -231,7 +245,7 @@ async function stop(dir, name, command, graceMs = 5000) {
     for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
   }
 
-  rmSync(file, {force: true})
+  rmSync(join(dir, 'pids', `${name}.pid`), {force: true})
 }
 
 /** `selfSigned`: the controller manager and the scheduler serve certificates they made themselves. */
@@ -396,11 +410,7 @@ function anyRunning(dir) {
 
   const pids = join(dir, 'pids')
   if (!existsSync(pids)) return false
-  return readdirSync(pids).some((file) => {
-    const pid = Number(readFileSync(join(pids, file), 'utf8'))
-    const name = file.replace(/\.pid$/, '')
-    return isOurs(pid, name.startsWith('agent-') ? process.execPath : join(bin, name))
-  })
+  return readdirSync(pids).some((file) => runningPid(dir, bin, file.replace(/\.pid$/, '')) !== undefined)
 }
 
 /**
@@ -663,18 +673,16 @@ export async function down(dir = defaultClusterDir) {
 }
 
 export function status(dir = defaultClusterDir) {
-  const state = readState(dir)
+  const {bin} = readState(dir)
   for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
-    const file = join(dir, 'pids', `${name}.pid`)
-    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
-    console.log(`${name.padEnd(24)} ${pid && isOurs(pid, join(state.bin, name)) ? `running (pid ${pid})` : 'stopped'}`)
+    const pid = runningPid(dir, bin, name)
+    console.log(`${name.padEnd(24)} ${pid ? `running (pid ${pid})` : 'stopped'}`)
   }
 
   for (const node of NODES) {
-    const file = join(dir, 'pids', `agent-${node.name}.pid`)
-    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
+    const pid = runningPid(dir, bin, `agent-${node.name}`)
     console.log(
-      `${`agent ${node.name}`.padEnd(24)} ${pid && isOurs(pid, process.execPath) ? `running (pid ${pid}) on ${node.ip}:${AGENT_PORT}` : 'stopped'}`,
+      `${`agent ${node.name}`.padEnd(24)} ${pid ? `running (pid ${pid}) on ${node.ip}:${AGENT_PORT}` : 'stopped'}`,
     )
   }
 }

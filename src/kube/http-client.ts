@@ -190,16 +190,21 @@ export class HttpKubeClient implements KubeClient {
           }
 
           const code = res.statusCode ?? 0
+          if (code >= 200 && code < 300) {
+            resolve(parsed as T)
+            return
+          }
+
           const retryAfter = this.retryAfter(code, res.headers['retry-after'], throttled)
-          if (code >= 200 && code < 300) resolve(parsed as T)
-          else if (retryAfter !== undefined) {
+          if (retryAfter !== undefined) {
             resolve(
               sleep(retryAfter).then(() => this.send<T>(method, path, body, {...options, throttled: throttled + 1})),
             )
-          } else {
-            const status = (parsed ?? {}) as Status
-            reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
+            return
           }
+
+          const status = (parsed ?? {}) as Status
+          reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
         })
       })
       req.on('error', (error: NodeJS.ErrnoException) => {

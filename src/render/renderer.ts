@@ -8,7 +8,7 @@ import type {ClusterFacts} from '../addons/facts.js'
 import type {KubeObject} from '../kube/types.js'
 import type {OptionValue} from '../models/option-types.js'
 import {loadYamlLibrary, parseYamlDocuments, yamlProblem} from '../models/yaml-source.js'
-import {compileTemplate} from './compiled-templates.js'
+import {TEMPLATE_OPTIONS, compileTemplate} from './compiled-templates.js'
 import {handlebars} from './handlebars-env.js'
 import {podSpecImages} from './images.js'
 
@@ -74,7 +74,7 @@ export async function compileAddonTemplates(addon: DeclarativeAddon): Promise<Pr
     }
 
     try {
-      handlebars().precompile(text, {strict: true})
+      handlebars().precompile(text, TEMPLATE_OPTIONS)
     } catch (error) {
       problems.push({
         file,

@@ -31,24 +31,16 @@ export async function openSession(options: SessionOptions = {}): Promise<Cluster
   const connecting = HttpKubeClient.connect(options).then((client) => {
     client.prefetchDiscovery()
     const answers = Promise.all([client.serverVersion(), client.list('v1', 'Node').catch(() => [])])
-    // Awaited below, once the catalog is read; a failure meanwhile must not count as unhandled.
+    // Awaited once the catalog is read; failing before that must not count as unhandled.
     answers.catch(() => {})
     return {answers, client}
   })
-  connecting.catch(() => {})
-  let catalog: AddonCatalog
+  const [connected, loaded] = await Promise.allSettled([connecting, AddonCatalog.load()])
+  if (connected.status === 'rejected') throw connected.reason
+  const {answers, client} = connected.value
   try {
-    catalog = await AddonCatalog.load()
-  } catch (error) {
-    void connecting.then(
-      ({client}) => client.close(),
-      () => {},
-    )
-    throw error
-  }
-
-  const {answers, client} = await connecting
-  try {
+    if (loaded.status === 'rejected') throw loaded.reason
+    const catalog = loaded.value
     const [version, nodes] = await answers
     const counts = new Map<string, number>()
     for (const node of nodes) {

@@ -2,7 +2,8 @@ import {readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {AddonCatalog} from '../../src/addons/catalog.js'
+import {AddonCatalog, BUNDLED_REPOSITORIES} from '../../src/addons/catalog.js'
+import {bundledAddonsDir, templatesDir} from '../../src/paths.js'
 import {templateKey} from '../../src/render/compiled-templates.js'
 import * as fromSource from '../../src/services/render.js'
 import {runMk8s} from '../helpers/cli.js'
@@ -25,8 +26,8 @@ describe('precompiled bundled templates', () => {
       unknown
     >
     const sources = [
-      ...templates(join(repoRoot, 'templates', 'partials')),
-      ...['core', 'community'].flatMap((repo) => templates(join(repoRoot, 'addons', repo, 'addons'))),
+      ...templates(join(templatesDir, 'partials')),
+      ...BUNDLED_REPOSITORIES.flatMap((repo) => templates(join(bundledAddonsDir, repo, 'addons'))),
     ].filter((source) => source.includes('{{'))
     expect(sources.length).toBeGreaterThan(10)
     expect(sources.filter((source) => !(templateKey(source) in table))).toEqual([])
