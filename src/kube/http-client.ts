@@ -204,7 +204,9 @@ export class HttpKubeClient implements KubeClient {
           }
 
           const status = (parsed ?? {}) as Status
-          reject(new ApiError(status.message || `HTTP ${code} from ${method} ${path}`, code, status))
+          const message = status.message || `HTTP ${code} from ${method} ${path}`
+          // A request turned away more than once says so: the refusal lasted, it was not one busy moment.
+          reject(new ApiError(throttled > 0 ? `${message} (sent ${throttled + 1} times)` : message, code, status))
         })
       })
       req.on('error', (error: NodeJS.ErrnoException) => {

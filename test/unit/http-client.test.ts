@@ -204,13 +204,13 @@ describe('turned-away requests', () => {
 
   it('sends again a 5xx only when it says Retry-After, and gives up after 10 tries', async () => {
     const unavailable = await refusingServer([{code: 503, retryAfter: '0'}, {code: 500}])
-    await expect(unavailable.client.serverVersion()).rejects.toThrow('refused with 500')
+    await expect(unavailable.client.serverVersion()).rejects.toThrow('refused with 500 (sent 2 times)')
     unavailable.client.close()
     expect(unavailable.requests()).toBe(2)
     close()
 
     const throttled = await refusingServer(Array.from({length: 20}, () => ({code: 429, retryAfter: '0'})))
-    await expect(throttled.client.serverVersion()).rejects.toThrow('refused with 429')
+    await expect(throttled.client.serverVersion()).rejects.toThrow('refused with 429 (sent 10 times)')
     throttled.client.close()
     expect(throttled.requests()).toBe(10)
   })
@@ -218,7 +218,7 @@ describe('turned-away requests', () => {
   it('reports the refusal at once when the wait asked for would outlast the command', async () => {
     const {client, requests} = await refusingServer([{code: 429, retryAfter: '5'}], 2000)
     const started = Date.now()
-    await expect(client.serverVersion()).rejects.toThrow('refused with 429')
+    await expect(client.serverVersion()).rejects.toThrow(/^refused with 429$/)
     client.close()
     expect(requests()).toBe(1)
     expect(Date.now() - started).toBeLessThan(1000)
