@@ -3,7 +3,7 @@
 // entry costs Node about 10 ms more to start, and the bundle is compiled here with a V8 code cache, which Node 20
 // offers only to scripts. Nothing in it is needed for `--version`, which answers at once.
 'use strict'
-const {mkdirSync, readFileSync, renameSync, statSync, writeFileSync} = require('node:fs')
+const {mkdirSync, readFileSync, renameSync, writeFileSync} = require('node:fs')
 const {Module, createRequire} = require('node:module')
 const {homedir} = require('node:os')
 const {dirname, join} = require('node:path')
@@ -15,28 +15,29 @@ const [command, ...rest] = process.argv.slice(2)
 
 /**
  * Runs a CommonJS bundle compiled with the code cache the build left beside it, or, where this Node rejects that one
- * (it was made by another Node version), with one of this user's, named by Node version and the bundle's size and
- * time, and written once after a run that had none. MK8S_CODE_CACHE_OUT (the build) adds this run's functions to the
- * cache at that path.
+ * (it was made by another Node version), with one of this user's, named by Node version and the bundle's content id
+ * (the build writes it beside the bundle), and written once after a run that had none. MK8S_CODE_CACHE_OUT (the
+ * build) adds this run's functions to the cache at that path.
  */
 function runBundle(file) {
   const source = readFileSync(file, 'utf8')
-  const built = `${file.slice(0, -'.cjs'.length)}.cache`
-  const {mtimeMs, size} = statSync(file)
+  const base = file.slice(0, -'.cjs'.length)
+  const built = `${base}.cache`
+  // V8 takes a cache only from the same version and flags, and checks the source by its length alone: the cache of
+  // another bundle of the same length would run that bundle's code. Without the build's id, no cache of our own.
+  const id = /^[0-9a-f]{8,64}$/.exec(readOptional(`${base}.id`)?.toString('utf8').trim() ?? '')?.[0]
   const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
-  // V8 takes a cache only from the same version and flags; the bundle's size and time stand for its content.
   const flags = hash([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '))
-  const key = [process.version, process.arch, flags, size, Math.trunc(mtimeMs)].join('-')
-  const own = join(cacheHome, 'mk8s', `code-${key}.cache`)
+  const own = id ? join(cacheHome, 'mk8s', `code-${[process.version, process.arch, flags, id].join('-')}.cache`) : ''
   const out = process.env.MK8S_CODE_CACHE_OUT
   // One candidate only: V8 keeps what it compiled in this process by source and file name, so a second try would be
   // "accepted" from that, whatever its bytes. Ours exists only where this Node refused the build's, so it goes first.
-  const ownData = out ? undefined : readOptional(own)
+  const ownData = out || !own ? undefined : readOptional(own)
   const cachedData = ownData ?? readOptional(out ?? built)
   const script = new vm.Script(Module.wrap(source), cachedData ? {cachedData, filename: file} : {filename: file})
   const accepted = cachedData !== undefined && !script.cachedDataRejected
 
-  const write = out ?? (accepted ? undefined : own)
+  const write = out ?? (accepted || !own ? undefined : own)
   if (write) process.once('exit', () => writeCache(write, script.createCachedData()))
   const module = {exports: {}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
