@@ -144,14 +144,13 @@ module.exports = process.env.DEBUG ? require(${JSON.stringify(real)}) : Object.a
     })
   // The agent has an entry of its own: a long-running server starts without oclif (bin/run.js).
   await Promise.all([bundle('main', 'dist/main.js'), bundle('agent', 'dist/agent/main.js')])
-  // What bin/run.js names a code cache of its own by: V8 checks a cache against the source's length alone, so a cache
-  // of another bundle of the same length (another mk8s version: npm packs every file with one fixed mtime) would run that
-  // bundle's code.
-  const main = join(root, 'dist/bundle/main.cjs')
-  writeFileSync(
-    `${main.slice(0, -'.cjs'.length)}.id`,
-    createHash('sha256').update(readFileSync(main)).digest('hex').slice(0, 32),
-  )
+  // What bin/run.js names a code cache of its own by. V8 checks a cache against the source's length alone, so the
+  // cache of another bundle of the same length (another mk8s version: npm packs every file with one fixed mtime) would
+  // run that bundle's code.
+  const id = createHash('sha256')
+    .update(readFileSync(join(root, 'dist/bundle/main.cjs')))
+    .digest('hex')
+  writeFileSync(join(root, 'dist/bundle/main.id'), id.slice(0, 32))
 }
 
 // The code cache: a few commands run offline, each adding what it compiled, so that the functions a start needs
