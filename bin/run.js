@@ -28,7 +28,7 @@ function runBundle(file) {
   const id = /^[0-9a-f]{8,64}$/.exec(readOptional(`${base}.id`)?.toString('utf8').trim() ?? '')?.[0]
   const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache')
   const flags = hash([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '))
-  const own = id ? join(cacheHome, 'mk8s', `code-${[process.version, process.arch, flags, id].join('-')}.cache`) : ''
+  const own = id && join(cacheHome, 'mk8s', `code-${[process.version, process.arch, flags, id].join('-')}.cache`)
   const out = process.env.MK8S_CODE_CACHE_OUT
   // One candidate only: V8 keeps what it compiled in this process by source and file name, so a second try would be
   // "accepted" from that, whatever its bytes. Ours exists only where this Node refused the build's, so it goes first.

@@ -67,7 +67,7 @@ writeCommandIndex(root, manifest)
     ...files(join(templatesDir, 'partials'), '.hbs'),
     ...addons.flatMap((dir) => files(dir, '.hbs')),
     ...addons.flatMap((dir) => files(dir, 'addon.yaml').flatMap((text) => strings(parse(text)))),
-  ].filter((source) => source.includes('{{'))
+  ]
   writeFileSync(join(root, 'dist/render/precompiled-templates.js'), precompiledModule(sources))
 }
 

@@ -206,7 +206,7 @@ function start(dir, name, command, args, env = {}) {
     stdio: ['ignore', logFile, logFile],
   })
   child.unref()
-  writeFileSync(join(dir, 'pids', `${name}.pid`), `${child.pid}\n`)
+  writeFileSync(pidFile(dir, name), `${child.pid}\n`)
   return child.pid
 }
 
@@ -219,9 +219,11 @@ function isOurs(pid, command) {
   }
 }
 
+const pidFile = (dir, name) => join(dir, 'pids', `${name}.pid`)
+
 /** The PID a component's pid file records, or undefined. */
 function recordedPid(dir, name) {
-  const file = join(dir, 'pids', `${name}.pid`)
+  const file = pidFile(dir, name)
   return existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined
 }
 
@@ -235,9 +237,11 @@ function runningPid(dir, bin, name) {
 }
 
 // kube-apiserver stops listening at once on SIGTERM but lingers for seconds after; nothing is lost by not waiting.
-async function stop(dir, name, command, graceMs = 5000) {
+// `bin`: the cluster's binaries (an agent runs on this Node and needs none).
+async function stop(dir, name, {bin, graceMs = 5000} = {}) {
   const pid = recordedPid(dir, name)
   if (pid === undefined) return
+  const command = programOf(bin, name)
   if (isOurs(pid, command)) {
     process.kill(pid, 'SIGTERM')
     for (let i = 0; i < graceMs / 100 && isOurs(pid, command); i++) await sleep(100)
@@ -245,7 +249,7 @@ async function stop(dir, name, command, graceMs = 5000) {
     for (let i = 0; i < 50 && isOurs(pid, command); i++) await sleep(100)
   }
 
-  rmSync(join(dir, 'pids', `${name}.pid`), {force: true})
+  rmSync(pidFile(dir, name), {force: true})
 }
 
 /** `selfSigned`: the controller manager and the scheduler serve certificates they made themselves. */
@@ -369,8 +373,8 @@ const CONTROLLERS = ['kwok', 'kube-scheduler', 'kube-controller-manager']
  */
 export async function restartApiserver(dir = defaultClusterDir) {
   const state = readState(dir)
-  await Promise.all(CONTROLLERS.map((name) => stop(dir, name, join(state.bin, name), 1000)))
-  await stop(dir, 'kube-apiserver', join(state.bin, 'kube-apiserver'), 1000)
+  await Promise.all(CONTROLLERS.map((name) => stop(dir, name, {bin: state.bin, graceMs: 1000})))
+  await stop(dir, 'kube-apiserver', {bin: state.bin, graceMs: 1000})
   const port = await startApiserver(dir, state.bin)
   writeFileSync(join(dir, 'state.json'), JSON.stringify({...state, apiserverPort: port}, null, 2))
   startControllers(dir, state.bin)
@@ -648,7 +652,7 @@ export async function startAgent(dir = defaultClusterDir, name) {
 }
 
 export async function stopAgent(dir = defaultClusterDir, name) {
-  await stop(dir, `agent-${name}`, process.execPath, 3000)
+  await stop(dir, `agent-${name}`, {graceMs: 3000})
 }
 
 export async function down(dir = defaultClusterDir) {
@@ -664,7 +668,7 @@ export async function down(dir = defaultClusterDir) {
     for (const node of NODES) await stopAgent(dir, node.name)
     // Reverse start order, so nothing reconnects to a component that is already gone.
     for (const name of ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'])
-      await stop(dir, name, join(bin, name))
+      await stop(dir, name, {bin})
   }
 
   const left = existsSync(join(dir, 'pids')) ? readdirSync(join(dir, 'pids')) : []

@@ -12,11 +12,17 @@ export function templateKey(source: string): string {
   return createHash('sha256').update(source).digest('base64url')
 }
 
-/** Specifications by key, as Handlebars's precompile writes them: the module text the build bundles. */
+/** Whether a text is a template at all: Handlebars gives a text without a mustache back unchanged. */
+export const hasMustache = (source: string): boolean => source.includes('{{')
+
+/**
+ * Specifications by key of the texts that are templates, as Handlebars's precompile writes them: the module text the
+ * build bundles.
+ */
 export function precompiledModule(sources: Iterable<string>): string {
-  const entries = [...new Set(sources)].map(
-    (source) => `${JSON.stringify(templateKey(source))}: ${handlebars().precompile(source, TEMPLATE_OPTIONS)}`,
-  )
+  const entries = [...new Set(sources)]
+    .filter(hasMustache)
+    .map((source) => `${JSON.stringify(templateKey(source))}: ${handlebars().precompile(source, TEMPLATE_OPTIONS)}`)
   return `export default {\n${entries.join(',\n')}\n}\n`
 }
 
@@ -63,8 +69,7 @@ function withOptions(spec: TemplateSpecification): TemplateSpecification {
  * now. Both come from the same Handlebars with the same options, so they render the same.
  */
 export async function compileTemplate(source: string): Promise<TemplateDelegate> {
-  // Without a mustache, Handlebars gives the text back unchanged: nothing to compile.
-  if (!source.includes('{{')) return () => source
+  if (!hasMustache(source)) return () => source
   const spec = (await precompiled())[templateKey(source)]
   return spec ? handlebars().template(withOptions(spec)) : handlebars().compile(source, TEMPLATE_OPTIONS)
 }

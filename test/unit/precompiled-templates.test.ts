@@ -4,7 +4,7 @@ import {describe, expect, it} from 'vitest'
 
 import {AddonCatalog, BUNDLED_REPOSITORIES} from '../../src/addons/catalog.js'
 import {bundledAddonsDir, templatesDir} from '../../src/paths.js'
-import {templateKey} from '../../src/render/compiled-templates.js'
+import {hasMustache, templateKey} from '../../src/render/compiled-templates.js'
 import * as fromSource from '../../src/services/render.js'
 import {runMk8s} from '../helpers/cli.js'
 import {repoRoot, tempDir} from '../helpers/repos.js'
@@ -28,7 +28,7 @@ describe('precompiled bundled templates', () => {
     const sources = [
       ...templates(join(templatesDir, 'partials')),
       ...BUNDLED_REPOSITORIES.flatMap((repo) => templates(join(bundledAddonsDir, repo, 'addons'))),
-    ].filter((source) => source.includes('{{'))
+    ].filter(hasMustache)
     expect(sources.length).toBeGreaterThan(10)
     expect(sources.filter((source) => !(templateKey(source) in table))).toEqual([])
   })
