@@ -21,6 +21,15 @@ const cli = join(root, 'bin', 'run.js')
 const runs = Number(process.env.BENCH_RUNS ?? 5)
 const rows = []
 
+/**
+ * Every process measured runs without NODE_EXTRA_CA_CERTS. Node reads and parses that file at each start, before any
+ * of mk8s runs: about 30 ms for a distribution's CA bundle, which would add the same to both sides of each start-up
+ * ratio and flatter it. Most machines do not set it; where it is set, what it costs is printed.
+ */
+const cleanEnv = {...process.env}
+delete cleanEnv.NODE_EXTRA_CA_CERTS
+const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS
+
 /** A temporary folder of this run, removed when it ends however it ends. */
 const scratch = []
 process.on('exit', () => {
@@ -43,7 +52,12 @@ function row(work, mk8s, other, {met, target, ratio, unit = seconds}) {
 
 function timeSync(command, args, options = {}) {
   const start = process.hrtime.bigint()
-  const result = spawnSync(command, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options})
+  const result = spawnSync(command, args, {
+    encoding: 'utf8',
+    env: cleanEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...options,
+  })
   const ms = Number(process.hrtime.bigint() - start) / 1e6
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return {ms, stdout: result.stdout}
@@ -54,18 +68,24 @@ console.log(`start-up, median of ${runs * 3} runs`)
 const startRuns = runs * 3
 /** Medians of the commands run in turn, one of each per round: a machine that slows down slows all of them alike. */
 function startups(commands) {
-  for (const args of commands) timeSync(process.execPath, args) // warm the file cache
+  for (const {args, env} of commands) timeSync(process.execPath, args, {env}) // warm the file cache
   const times = commands.map(() => [])
   for (let run = 0; run < startRuns; run++)
-    commands.forEach((args, index) => times[index].push(timeSync(process.execPath, args).ms))
+    commands.forEach(({args, env}, index) => times[index].push(timeSync(process.execPath, args, {env}).ms))
   return times.map(median)
 }
 
-const [bare, version, render] = startups([
-  ['-e', '0'],
-  [cli, '--version'],
-  [cli, 'render', 'dns'],
+const [bare, version, render, bareWithCerts] = startups([
+  {args: ['-e', '0'], env: cleanEnv},
+  {args: [cli, '--version'], env: cleanEnv},
+  {args: [cli, 'render', 'dns'], env: cleanEnv},
+  ...(extraCaCerts ? [{args: ['-e', '0'], env: process.env}] : []),
 ])
+if (extraCaCerts)
+  console.log(
+    `  (NODE_EXTRA_CA_CERTS=${extraCaCerts} is set here: with it, node -e 0 takes ${bareWithCerts.toFixed(0)} ms, ` +
+      `${(bareWithCerts - bare).toFixed(0)} ms more; every process below runs without it)`,
+  )
 row('`mk8s --version` vs `node -e 0`', version, bare, {
   met: version / bare <= 1.5,
   ratio: `${(version / bare).toFixed(2)}x node`,
@@ -184,13 +204,13 @@ async function measureCluster(cluster) {
   const dir = cluster.defaultClusterDir
   const kubeconfig = join(dir, 'kubeconfig')
   const {bin} = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'))
-  const env = {
-    ...process.env,
+  const clusterEnv = {
+    ...cleanEnv,
     KUBECONFIG: kubeconfig,
     MK8S_AGENT_TOKEN_FILE: cluster.agentTokenFile(dir),
     MK8S_HOME: scratchDir('mk8s-bench-home-'),
   }
-  const mk8s = (...args) => timeSync(process.execPath, [cli, ...args], {env})
+  const mk8s = (...args) => timeSync(process.execPath, [cli, ...args], {env: clusterEnv})
   const kubectl = (...args) => timeSync(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, ...args])
   const {smalls, dir: repo} = benchRepository()
   mk8s('addons', 'repo', 'add', 'bench', repo)
@@ -206,7 +226,7 @@ async function measureCluster(cluster) {
       const wrapper = `process.on('exit', () => require('fs').writeSync(3, String(process.resourceUsage().maxRSS)));
 process.argv.splice(1, 0, 'mk8s'); import(${JSON.stringify(cli)})`
       const child = spawn(process.execPath, ['-e', wrapper, ...args], {
-        env,
+        env: clusterEnv,
         stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       })
       let rss = ''
