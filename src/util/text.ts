@@ -32,6 +32,6 @@ export const plural = (count: number, noun: string): string => `${count} ${noun}
 
 /**
  * Orders strings by code point, the same on every machine whatever its locale. Not localeCompare: its first call
- * builds ICU's collator, about 9 ms of every start of a command that sorts.
+ * builds ICU's collator, about 5 ms of every start of a command that sorts.
  */
 export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
