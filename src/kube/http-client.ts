@@ -395,6 +395,7 @@ export class HttpKubeClient implements KubeClient {
     const query = new URLSearchParams()
     if (options.labelSelector) query.set('labelSelector', options.labelSelector)
     if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector)
+    if (options.limit !== undefined) query.set('limit', String(options.limit))
     const path = await this.path({apiVersion, kind, namespace: options.namespace}, query.size > 0 ? `?${query}` : '')
     try {
       const list = await this.send<{items: KubeObject[]; metadata: {resourceVersion: string}}>('GET', path)

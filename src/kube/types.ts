@@ -58,6 +58,8 @@ export interface ApplyOptions {
 export interface ListOptions {
   fieldSelector?: string
   labelSelector?: string
+  /** At most this many items (the server may send fewer); all when unset. */
+  limit?: number
   namespace?: string
 }
 

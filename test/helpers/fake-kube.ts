@@ -180,6 +180,7 @@ export class FakeKubeClient implements KubeClient {
       .filter((o) => o.apiVersion === apiVersion && o.kind === kind)
       .filter((o) => !options.namespace || o.metadata.namespace === options.namespace)
       .filter((o) => matches(o.metadata.labels, options.labelSelector))
+      .slice(0, options.limit)
       .map((o) => structuredClone(o))
   }
 

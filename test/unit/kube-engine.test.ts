@@ -441,6 +441,34 @@ describe('waits that watch', () => {
     expect(client.requestCounts.GET ?? 0).toBeGreaterThan(1)
   })
 
+  it('asks for one custom resource of each CRD before deleting anything, so the server has their cache filled', async () => {
+    const client = new FakeKubeClient()
+    const crd = obj('CustomResourceDefinition', 'widgets.example.com', {
+      spec: {
+        group: 'example.com',
+        names: {kind: 'Widget'},
+        versions: [{name: 'v1alpha1', served: false}, {name: 'v1'}],
+      },
+    })
+    await applyObjects(client, [crd], {timeoutMs: 1000})
+    const calls: string[] = []
+    const list = client.list.bind(client)
+    client.list = async (apiVersion, kind, options) => {
+      calls.push(`list ${apiVersion} ${kind} limit=${options?.limit}`)
+      return list(apiVersion, kind, options)
+    }
+    const remove = client.delete.bind(client)
+    client.delete = async (ref, options) => {
+      calls.push(`delete ${ref.kind}`)
+      return remove(ref, options)
+    }
+
+    const gone = obj('CustomResourceDefinition', 'gone.example.com')
+    await deleteObjects(client, [refOf(crd), refOf(gone)], {timeoutMs: 1000})
+    expect(calls.slice(0, 2)).toEqual(['list example.com/v1 Widget limit=1', 'delete CustomResourceDefinition'])
+    expect(client.objects.size).toBe(0)
+  })
+
   it('waits for deletion by watching, narrowed by the label selector', async () => {
     const client = new FakeKubeClient()
     const labelled = (name: string) =>
